@@ -1,0 +1,49 @@
+# layer2.linux: the README's words are the targets. Run as root on Debian 12.
+VENV ?= .venv
+PYTHON := $(abspath $(VENV))/bin/python
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PYTHON
+
+.PHONY: demo test lint sanity unit integration kernel bench build system-deps venv clean
+
+demo: venv
+	$(PYTHON) -m demo
+
+test: venv lint sanity unit integration kernel
+
+system-deps:
+	scripts/system-deps.sh
+
+venv: system-deps $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt test-requirements.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r test-requirements.txt
+	touch $@
+
+lint: venv
+	ruff check .
+	yamllint -s .
+	ansible-lint
+
+sanity: venv
+	scripts/sanity.sh
+
+unit: venv
+	$(PYTHON) -m pytest tests/unit
+
+integration: venv
+	$(PYTHON) -m pytest tests/integration
+
+kernel: venv
+	tests/kernel/run
+
+bench: venv
+	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $$b || exit 1; }; done; true
+
+build: venv
+	ansible-galaxy collection build --force
+
+clean:
+	rm -rf $(VENV) layer2-linux-*.tar.gz .pytest_cache .ruff_cache

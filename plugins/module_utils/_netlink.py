@@ -1,0 +1,71 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pyroute2 access: links and addresses read as plain data (dicts, lists, strings) the modules can compare."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from contextlib import contextmanager
+
+try:
+    from pyroute2 import IPRoute
+
+    HAS_PYROUTE2 = True
+    PYROUTE2_IMPORT_ERROR = None
+except ImportError as exc:  # reported by the module through missing_required_lib()
+    HAS_PYROUTE2 = False
+    PYROUTE2_IMPORT_ERROR = exc
+
+
+@contextmanager
+def netlink_session():
+    """One rtnetlink socket for a whole task, closed whatever happens."""
+    ipr = IPRoute()
+    try:
+        yield ipr
+    finally:
+        ipr.close()
+
+
+def link_facts(msg) -> dict:
+    """The fields of an RTM_NEWLINK message a user reads (as `ip link` shows them)."""
+    return {
+        "name": msg.get("ifname"),
+        "index": msg["index"],
+        "mac": msg.get("address"),
+        "mtu": msg.get("mtu"),
+        "operstate": msg.get("operstate"),
+        "kind": msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND"),
+        "up": bool(msg["flags"] & 1),  # IFF_UP
+    }
+
+
+def links(ipr) -> dict[str, dict]:
+    """Every link of the namespace by name."""
+    return {facts["name"]: facts for facts in map(link_facts, ipr.get_links())}
+
+
+def addresses(ipr, index: int | None = None) -> list[dict]:
+    """Addresses (as CIDR strings, with family and interface index), optionally of one interface."""
+    found = []
+    for msg in ipr.get_addr(index=index) if index is not None else ipr.get_addr():
+        found.append(
+            {
+                # IFA_LOCAL is the address itself on IPv4 (IFA_ADDRESS is the peer on point-to-point links).
+                "cidr": f"{msg.get('IFA_LOCAL') or msg.get('IFA_ADDRESS')}/{msg['prefixlen']}",
+                "family": "ipv6" if msg["family"] == socket.AF_INET6 else "ipv4",
+                "index": msg["index"],
+            }
+        )
+    return found
+
+
+def address_owner(ipr, address: str) -> dict | None:
+    """The link that holds an address (`192.0.2.10` or `192.0.2.10/24`), or None when no link holds it."""
+    wanted = ipaddress.ip_interface(address).ip
+    for entry in addresses(ipr):
+        if ipaddress.ip_interface(entry["cidr"]).ip == wanted:
+            msg = ipr.get_links(entry["index"])[0]
+            return dict(link_facts(msg), cidr=entry["cidr"])
+    return None

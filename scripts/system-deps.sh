@@ -1,0 +1,13 @@
+#!/bin/bash
+# Install the Debian packages the demo and the test tiers need (as root), only when one is missing.
+set -eu
+packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

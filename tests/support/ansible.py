@@ -1,0 +1,105 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run playbooks and single modules from tests, and read back what every task returned."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CALLBACKS = Path(__file__).resolve().parent / "callback"
+
+
+def collections_path() -> Path:
+    """A directory where `ansible_collections/layer2/linux` is this checkout, so FQCNs resolve."""
+    base = Path(tempfile.gettempdir()) / f"layer2-linux-collections-{abs(hash(str(ROOT))) % 10**8}"
+    link = base / "ansible_collections" / "layer2" / "linux"
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            link.symlink_to(ROOT)
+        except FileExistsError:
+            pass
+    return base
+
+
+def ansible_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_path()),
+            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
+            "ANSIBLE_CALLBACKS_ENABLED": "record",
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "False",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    results: list
+    recap: dict
+
+    def task(self, name: str, host: str | None = None) -> dict:
+        """The result of the named task (on one host, when the play has several)."""
+        found = [r for r in self.results if r["task"] == name and (host is None or r["host"] == host)]
+        if not found:
+            raise KeyError(f"no result for task {name!r} (host {host}); have {[r['task'] for r in self.results]}\n{self.stdout}")
+        return found[-1]["result"]
+
+    @property
+    def changed(self) -> int:
+        return sum(h.get("changed", 0) for h in self.recap.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(h.get("failures", 0) + h.get("unreachable", 0) for h in self.recap.values())
+
+
+def run_playbook(playbook, inventory: dict, extra_vars: dict | None = None, check: bool = False, diff: bool = False,
+                 args: list[str] | None = None, env: dict | None = None, timeout: int = 600) -> PlaybookRun:
+    """Run a playbook (a path, or plays as data) against an inventory given as data."""
+    with tempfile.TemporaryDirectory(prefix="layer2-play-") as tmp:
+        tmp = Path(tmp)
+        inv = tmp / "inventory.yml"
+        inv.write_text(yaml.safe_dump(inventory))
+        if not isinstance(playbook, (str, Path)):
+            path = tmp / "play.yml"
+            path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+            playbook = path
+        record = tmp / "record.json"
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(playbook)]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        cmd += (["--check"] if check else []) + (["--diff"] if diff else []) + list(args or [])
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env({"LAYER2_RECORD": str(record), **(env or {})}),
+                              timeout=timeout, cwd=ROOT)
+        data = json.loads(record.read_text()) if record.exists() else {"results": [], "recap": {}}
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data["results"], data["recap"])
+
+
+def run_module(lab, host: str, module: str, params: dict, check: bool = False, diff: bool = True, **kwargs) -> dict:
+    """Run one module on one lab host through the netns connection; return its result."""
+    play = [{"hosts": host, "gather_facts": False, "tasks": [{"name": "the task", module: params}]}]
+    run = run_playbook(play, lab.inventory(python=sys.executable), check=check, diff=diff, **kwargs)
+    result = run.task("the task", host)
+    result["_status"] = [r["status"] for r in run.results if r["task"] == "the task"][-1]
+    return result
