@@ -1,51 +1,36 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`make demo`: build a namespace lab, run the collection's stories against it, say what happened, tear down."""
+"""`make demo`: each story builds its namespace lab, runs the collection against it, says what happened, tears down.
+
+A story is a module of this package with TITLE and run(say) -> bool; add it to STORIES.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from pathlib import Path
+import textwrap
 
-from tests.lab import Lab
-from tests.support.ansible import run_playbook
+from tests.lab.topology import PREFIX, _all_netns
 
-HERE = Path(__file__).resolve().parent
-
-LAB = {
-    "switches": ["lan"],
-    "hosts": {
-        "gateway": {"links": [{"switch": "lan", "mac": "02:00:5e:10:00:01", "addresses": ["192.0.2.1/24"]}]},
-        "server": {"links": [{"switch": "lan", "mac": "02:00:5e:10:00:02", "addresses": ["192.0.2.10/24"]}]},
-        "pi": {"links": [{"switch": "lan", "mac": "b8:27:eb:10:00:03", "addresses": ["192.0.2.20/24"]}]},
-    },
-}
+STORIES = ["hello"]
 
 
 def say(text: str) -> None:
-    print(f"\n== {text}", flush=True)
-
-
-def story_hello(lab: Lab) -> bool:
-    say("Every lab host answers Ansible through the layer2.linux.netns connection")
-    run = run_playbook(HERE / "hello.yml", lab.inventory(python=sys.executable))
-    for r in run.results:
-        if r["task"] == "Tell what this host sees":
-            print("  " + r["result"]["msg"].strip())
-    return run.rc == 0
-
-
-STORIES = [story_hello]
+    print(textwrap.indent(textwrap.fill(text, 110), "  "), flush=True)
 
 
 def main() -> int:
-    say("Building the lab: a switch and three hosts, each a network namespace")
-    with Lab(LAB) as lab:
-        for host in lab.hosts:
-            print(f"  {host:8} namespace {lab.netns(host)}")
-        ok = all([story(lab) for story in STORIES])
-    say("Lab torn down: no namespace of it is left")
-    print("\nDemo " + ("finished: every story worked." if ok else "FAILED: see above."))
+    results = {}
+    for name in STORIES:
+        story = importlib.import_module(f"demo.{name}")
+        print(f"\n== {story.TITLE}", flush=True)
+        results[name] = story.run(say)
+        print(f"   -> {'worked' if results[name] else 'FAILED'}", flush=True)
+    leftovers = [n for n in _all_netns() if n.startswith(PREFIX)]
+    print(f"\n== Clean-up: {'no lab namespace is left' if not leftovers else 'LEFT BEHIND: ' + ', '.join(leftovers)}")
+    ok = all(results.values()) and not leftovers
+    print("Demo " + ("finished: every story worked." if ok else "FAILED: see above."))
     return 0 if ok else 1
 
 
