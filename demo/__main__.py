@@ -8,6 +8,7 @@ A story is a module of this package with TITLE and run(say) -> bool; add it to S
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import textwrap
 
@@ -27,7 +28,7 @@ def main() -> int:
         print(f"\n== {story.TITLE}", flush=True)
         results[name] = story.run(say)
         print(f"   -> {'worked' if results[name] else 'FAILED'}", flush=True)
-    leftovers = [n for n in _all_netns() if n.startswith(PREFIX)]
+    leftovers = [n for n in _all_netns() if n.startswith(f"{PREFIX}{os.getpid()}-")]
     print(f"\n== Clean-up: {'no lab namespace is left' if not leftovers else 'LEFT BEHIND: ' + ', '.join(leftovers)}")
     ok = all(results.values()) and not leftovers
     print("Demo " + ("finished: every story worked." if ok else "FAILED: see above."))
