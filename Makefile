@@ -26,9 +26,17 @@ lint: venv
 	ruff check .
 	yamllint -s .
 	ansible-lint
+	antsibull-changelog lint
 
-sanity: venv
-	scripts/sanity.sh
+# ansible-test installs its pinned tools into the interpreter it runs on: give it a venv of its own.
+SANITY_VENV ?= .cache/sanity-venv
+sanity: venv $(SANITY_VENV)/.installed
+	PATH=$(abspath $(SANITY_VENV))/bin:$$PATH scripts/sanity.sh
+
+$(SANITY_VENV)/.installed: test-requirements.txt
+	python3 -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/python -m pip install -q "$$(grep -m1 '^ansible-core' test-requirements.txt)"
+	touch $@
 
 unit: venv
 	$(PYTHON) -m pytest tests/unit
@@ -46,4 +54,4 @@ build: venv
 	ansible-galaxy collection build --force
 
 clean:
-	rm -rf $(VENV) layer2-linux-*.tar.gz .pytest_cache .ruff_cache
+	rm -rf $(VENV) .cache layer2-linux-*.tar.gz .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ description:
   - Files are copied as with the local connection; the namespace shares the controller's file system.
   - Meant for labs, tests and demos where each host of a topology is a namespace.
 author:
-  - layer2.linux contributors
+  - layer2.linux contributors (@layer2)
 requirements:
   - C(ip) from iproute2 on the controller.
   - root (or CAP_SYS_ADMIN) on the controller, to enter the namespace.

@@ -62,7 +62,7 @@ def _ip_batch(lines: list[str], netns: str | None = None) -> None:
     if not lines:
         return
     cmd = ["ip"] + (["-n", netns] if netns else []) + ["-batch", "-"]
-    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", text=True, capture_output=True)
+    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", text=True, capture_output=True, check=False)
     if proc.returncode != 0:
         raise LabError(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
 
@@ -91,14 +91,14 @@ def _pid_alive(pid: int) -> bool:
 def _delete_netns(names: list[str]) -> None:
     """Kill what runs inside, then delete the namespaces in one batch."""
     for name in names:
-        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True, check=False).stdout.split()
         for pid in pids:
             try:
                 os.kill(int(pid), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
                 pass
     if names:
-        subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names), text=True, capture_output=True)
+        subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in names), text=True, capture_output=True, check=False)
 
 
 def reap_stale() -> list[str]:
@@ -151,14 +151,14 @@ class Lab:
             raise LabError("a name is used for both a host and a switch")
 
     # -- life cycle ----------------------------------------------------------------------
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         self.up()
         return self
 
     def __exit__(self, *exc) -> None:
         self.down()
 
-    def up(self) -> "Lab":
+    def up(self) -> Lab:
         reap_stale()
         _live_labs.add(self)
         try:
@@ -237,7 +237,7 @@ class Lab:
     def run(self, host: str, argv: list[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
-        proc = subprocess.run(self.argv(host, argv), **kwargs)
+        proc = subprocess.run(self.argv(host, argv), **kwargs, check=False)
         if check and proc.returncode != 0:
             raise LabError(f"{host}: {' '.join(argv)} exited {proc.returncode}: {proc.stderr.strip()}")
         return proc

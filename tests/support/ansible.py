@@ -91,7 +91,7 @@ def run_playbook(playbook, inventory: dict, extra_vars: dict | None = None, chec
             cmd += ["-e", json.dumps(extra_vars)]
         cmd += (["--check"] if check else []) + (["--diff"] if diff else []) + list(args or [])
         proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env({"LAYER2_RECORD": str(record), **(env or {})}),
-                              timeout=timeout, cwd=ROOT)
+                              timeout=timeout, cwd=ROOT, check=False)
         data = json.loads(record.read_text()) if record.exists() else {"results": [], "recap": {}}
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data["results"], data["recap"])
 
