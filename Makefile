@@ -38,14 +38,16 @@ $(SANITY_VENV)/.installed: test-requirements.txt
 	$(SANITY_VENV)/bin/python -m pip install -q "$$(grep -m1 '^ansible-core' test-requirements.txt)"
 	touch $@
 
+# Each tier leaves a JUnit report in $(JUNIT) so CI can print one total for all tiers.
+JUNIT := .cache/junit
 unit: venv
-	$(PYTHON) -m pytest tests/unit
+	$(PYTHON) -m pytest tests/unit --junitxml=$(JUNIT)/unit.xml
 
 integration: venv
-	$(PYTHON) -m pytest tests/integration
+	$(PYTHON) -m pytest tests/integration --junitxml=$(JUNIT)/integration.xml
 
 kernel: venv
-	tests/kernel/run
+	tests/kernel/run --junitxml=$(JUNIT)/kernel.xml
 
 bench: venv
 	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $$b || exit 1; }; done; true
