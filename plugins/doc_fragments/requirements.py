@@ -10,6 +10,8 @@ class ModuleDocFragment:
 requirements:
   - pyroute2 >= 0.7.10 on the managed node (Debian and Ubuntu package C(python3-pyroute2)).
   - Linux; the modules talk to the kernel over rtnetlink and C(/proc/sys), never through C(ip) or C(ifconfig).
+# Ansible refuses a fragment with neither options nor attributes.
+options: {}
 """
 
     # Check mode, diff and idempotence support, declared once so every module states them the same way.
