@@ -1,0 +1,69 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MAC prefixes: normalising them, telling a Raspberry Pi by its prefix, and the vendor name from the IEEE registry.
+
+Vendor names come from netaddr, which ships the IEEE MA-L registry; the Raspberry Pi prefixes are our own
+data (_raspberry_pi_ouis) so that "is it a Pi" never depends on how a registry spells a company name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.layer2.linux.plugins.module_utils._raspberry_pi_ouis import RASPBERRY_PI_OUIS
+
+try:
+    from netaddr import EUI, NotRegisteredError
+
+    HAS_NETADDR = True
+except ImportError:  # vendor names become None; Pi detection still works
+    HAS_NETADDR = False
+
+_HEX = re.compile(r"[0-9a-f]{2}")
+
+
+def normalize_prefix(text: str) -> str:
+    """'B8-27-EB', 'b827eb' or 'b8:27:eb' -> 'b8:27:eb'; ValueError when it is not a 24-bit prefix."""
+    digits = re.sub(r"[\s:.\-]", "", str(text)).lower()
+    if len(digits) != 6 or not all(_HEX.fullmatch(digits[i:i + 2]) for i in range(0, 6, 2)):
+        raise ValueError(f"{text!r} is not a MAC prefix (three octets such as b8:27:eb)")
+    return ":".join(digits[i:i + 2] for i in range(0, 6, 2))
+
+
+def normalize_mac(text: str) -> str:
+    digits = re.sub(r"[\s:.\-]", "", str(text)).lower()
+    if len(digits) != 12 or not all(_HEX.fullmatch(digits[i:i + 2]) for i in range(0, 12, 2)):
+        raise ValueError(f"{text!r} is not a MAC address")
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def prefix_of(mac: str) -> str:
+    return normalize_mac(mac)[:8]
+
+
+class OuiClassifier:
+    """Answers 'which vendor' and 'is it one of ours' for MAC addresses, with a per-prefix cache."""
+
+    def __init__(self, pi_prefixes=None):
+        chosen = RASPBERRY_PI_OUIS if pi_prefixes is None else pi_prefixes
+        self.pi_prefixes = frozenset(normalize_prefix(p) for p in chosen)
+        self._vendors: dict[str, str | None] = {}
+
+    def is_raspberry_pi(self, mac: str) -> bool:
+        return prefix_of(mac) in self.pi_prefixes
+
+    def vendor(self, mac: str) -> str | None:
+        prefix = prefix_of(mac)
+        if prefix not in self._vendors:
+            self._vendors[prefix] = registry_vendor(mac) or RASPBERRY_PI_OUIS.get(prefix)
+        return self._vendors[prefix]
+
+
+def registry_vendor(mac: str) -> str | None:
+    """The organisation the IEEE registry lists for a MAC's prefix; None when unregistered, local, or netaddr is absent."""
+    if not HAS_NETADDR:
+        return None
+    try:
+        return EUI(normalize_mac(mac)).oui.registration().org.strip() or None
+    except (NotRegisteredError, IndexError, ValueError):
+        return None

@@ -1,0 +1,396 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ARP scan engine: which addresses to ask, asking them over an AF_PACKET socket at a bounded rate, and the answers.
+
+One pass sends a broadcast ARP request to every target, paced at `rate` packets per second. An address that
+stays silent for `retry_interval` (0.1 s) is asked again, up to `retries` more times; addresses that answered never are.
+Replies are collected after the last request for `timeout` seconds at most, and less when the network is quick:
+the wait adapts to the slowest answer seen so far (one and a half times it plus 50 ms, at least MIN_WAIT), so a LAN that answers in a
+millisecond is not waited on for half a second, and one with a 200 ms straggler is.
+A reply counts only when it comes from an address we asked and is addressed to our source address;
+one address answered from two MACs is a conflict.
+"""
+
+from __future__ import annotations
+
+import collections
+import ipaddress
+import select
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+from ansible_collections.layer2.linux.plugins.module_utils._netlink import addresses, links, netlink_session
+from ansible_collections.layer2.linux.plugins.module_utils._oui import OuiClassifier
+
+ETH_P_ARP = 0x0806
+ARPOP_REQUEST = 1
+ARPOP_REPLY = 2
+PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23  # Linux 4.20+; older kernels hand our own requests back, which parse_reply drops anyway
+BROADCAST = b"\xff" * 6
+LARGEST_PREFIX = 16  # networks bigger than a /16 need allow_large
+DEFAULT_RATE = 10000
+MIN_WAIT = 0.15  # seconds: the shortest final wait, whatever the answers so far
+RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
+MAX_RATE = 100000
+_ARP_HEADER = struct.Struct("!HHBBH6s4s6s4s")  # htype ptype hlen plen op sha spa tha tpa
+
+
+class ScanError(Exception):
+    """A scan that cannot be done as asked; the message says why in network terms."""
+
+
+@dataclass
+class Reply:
+    ip: str
+    mac: str
+    rtt_ms: float
+    attempt: int
+
+
+@dataclass
+class ScanResult:
+    replies: list[Reply] = field(default_factory=list)  # one per (ip, mac), in order of arrival
+    asked: int = 0
+    sent: int = 0
+    duration: float = 0.0
+
+    def conflicts(self) -> list[dict]:
+        macs = collections.defaultdict(list)
+        for reply in self.replies:
+            macs[reply.ip].append(reply.mac)
+        return [{"ip": ip, "macs": found} for ip, found in sorted(macs.items(), key=lambda kv: ipaddress.ip_address(kv[0])) if len(found) > 1]
+
+
+# -- which addresses ------------------------------------------------------------------------------------------------------
+
+def parse_network(text) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(str(text).strip(), strict=False)
+    except ValueError:
+        raise ScanError(f"{text!r} is not an IPv4 network in CIDR form (for example 192.168.1.0/24); ARP scans are IPv4 only") from None
+
+
+def parse_exclude(items) -> list[ipaddress.IPv4Network]:
+    """Excluded addresses or networks ('192.168.1.1', '192.168.1.128/25')."""
+    return [parse_network(item) for item in items or []]
+
+
+def hosts_of(network: ipaddress.IPv4Network, allow_large: bool = False) -> list[ipaddress.IPv4Address]:
+    """The addresses an ARP scan of a network asks: its hosts (a /31 or /32 is its own addresses)."""
+    if network.prefixlen < LARGEST_PREFIX and not allow_large:
+        raise ScanError(f"{network} has {network.num_addresses} addresses, more than a /{LARGEST_PREFIX}: "
+                        "scanning it floods the LAN for a long time; narrow the network or set allow_large")
+    return list(network.hosts()) if network.prefixlen < 31 else list(network)
+
+
+def plan_targets(networks, exclude=(), own=(), allow_large=False) -> list[ipaddress.IPv4Address]:
+    """Every address to ask, once, in network order, without the excluded ones and the scanner's own."""
+    excluded = parse_exclude(exclude)
+    skip = {ipaddress.IPv4Address(str(a)) for a in own}
+    seen, targets = set(), []
+    for network in networks:
+        for address in hosts_of(network, allow_large):
+            if address in seen or address in skip or any(address in net for net in excluded):
+                continue
+            seen.add(address)
+            targets.append(address)
+    return targets
+
+
+# -- frames ---------------------------------------------------------------------------------------------------------------
+
+def mac_bytes(mac: str) -> bytes:
+    return bytes.fromhex(mac.replace(":", "").replace("-", ""))
+
+
+def mac_text(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def build_request(src_mac: bytes, src_ip: bytes, target_ip: bytes) -> bytes:
+    """A broadcast 'who has target_ip, tell src_ip' frame (Ethernet header + ARP, padded by the kernel driver)."""
+    eth = BROADCAST + src_mac + struct.pack("!H", ETH_P_ARP)
+    return eth + _ARP_HEADER.pack(1, 0x0800, 6, 4, ARPOP_REQUEST, src_mac, src_ip, b"\x00" * 6, target_ip)
+
+
+def parse_reply(frame: bytes):
+    """(sender_mac, sender_ip, target_ip) of an Ethernet/IPv4 ARP reply, as raw bytes; None for anything else."""
+    if len(frame) < 14 + _ARP_HEADER.size or frame[12:14] != b"\x08\x06":
+        return None
+    htype, ptype, hlen, plen, op, sha, spa, _tha, tpa = _ARP_HEADER.unpack_from(frame, 14)
+    if (htype, ptype, hlen, plen, op) != (1, 0x0800, 6, 4, ARPOP_REPLY):
+        return None
+    return sha, spa, tpa
+
+
+# -- the socket -----------------------------------------------------------------------------------------------------------
+
+def open_socket(interface: str) -> socket.socket:
+    """A raw ARP socket bound to one interface; ScanError with the reason when the kernel says no."""
+    try:
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+    except PermissionError:
+        raise ScanError("sending raw ARP needs root or the CAP_NET_RAW capability (run with become, or "
+                        "setcap cap_net_raw+ep on the Python interpreter)") from None
+    try:
+        sock.bind((interface, ETH_P_ARP))
+    except OSError as exc:
+        sock.close()
+        raise ScanError(f"cannot bind to interface {interface!r}: {exc.strerror}") from None
+    for option in (PACKET_IGNORE_OUTGOING,):
+        try:
+            sock.setsockopt(SOL_PACKET, option, 1)
+        except OSError:
+            pass
+    try:  # a big buffer: replies to a whole /16 may arrive while we are busy sending
+        sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE, root only
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    sock.setblocking(False)
+    return sock
+
+
+# -- the scan -------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Target:
+    attempts: int = 0
+    first_sent: float = 0.0
+    answered: bool = False
+
+
+class ArpScan:
+    """One scan on one interface. `run()` returns a ScanResult; the socket can be given (tests) or is opened here."""
+
+    def __init__(self, interface: str, src_mac: str, src_ip, targets, rate: int = DEFAULT_RATE, retries: int = 1,
+                 timeout: float = 0.5, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic):
+        if not 1 <= rate <= MAX_RATE:
+            raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}")
+        if retries < 0 or timeout <= 0:
+            raise ScanError("retries must be 0 or more and timeout more than 0 seconds")
+        self.interface = interface
+        self.src_mac = mac_bytes(src_mac)
+        self.src_ip = ipaddress.IPv4Address(str(src_ip)).packed
+        self.rate = rate
+        self.attempts = 1 + retries
+        self.timeout = timeout
+        self.retry_interval = retry_interval
+        self.targets = {ipaddress.IPv4Address(str(t)).packed: _Target() for t in targets}
+        self._fresh = collections.deque(self.targets)
+        self._retry = collections.deque()  # (due, packed ip), due times never decrease
+        self._sock = sock
+        self._clock = clock
+        self.result = ScanResult(asked=len(self.targets))
+        self._seen: set[tuple[bytes, bytes]] = set()
+        self._slowest = 0.0  # seconds, the longest request-to-reply time seen
+
+    def run(self) -> ScanResult:
+        own_socket = self._sock is None
+        sock = open_socket(self.interface) if own_socket else self._sock
+        try:
+            self._loop(sock)
+        finally:
+            if own_socket:
+                sock.close()
+        return self.result
+
+    def _loop(self, sock) -> None:
+        interval = 1.0 / self.rate
+        start = next_send = last_send = self._clock()
+        while True:
+            now = self._clock()
+            while now >= next_send:
+                ip = self._next_address(now)
+                if ip is None:
+                    break
+                self._send(sock, ip, now)
+                last_send = now
+                # no catching up after an idle spell: pace from now, never burst
+                next_send = max(next_send + interval, now - interval)
+            self._drain(sock)
+            self._drop_answered_retries()
+            if not self._fresh and not self._retry and now >= last_send + self._final_wait():
+                break
+            wake = self._next_wake(next_send, last_send)
+            select.select([sock], [], [], max(0.0, wake - self._clock()))
+        self.result.duration = self._clock() - start
+
+    def _next_address(self, now):
+        """A due retry first (it has waited longest), else the next address not asked yet, else None."""
+        while self._retry and self._retry[0][0] <= now:
+            ip = self._retry.popleft()[1]
+            if not self.targets[ip].answered:
+                return ip
+        return self._fresh.popleft() if self._fresh else None
+
+    def _drop_answered_retries(self) -> None:
+        while self._retry and self.targets[self._retry[0][1]].answered:
+            self._retry.popleft()
+
+    def _send(self, sock, ip: bytes, now: float) -> None:
+        target = self.targets[ip]
+        try:
+            sock.send(build_request(self.src_mac, self.src_ip, ip))
+        except BlockingIOError:  # the device queue is full: ask again on the next tick
+            self._fresh.appendleft(ip)
+            return
+        except OSError as exc:
+            raise ScanError(f"sending on {self.interface} failed: {exc.strerror}") from None
+        target.attempts += 1
+        target.first_sent = target.first_sent or now
+        self.result.sent += 1
+        if target.attempts < self.attempts:
+            self._retry.append((now + self.retry_interval, ip))
+
+    def _next_wake(self, next_send: float, last_send: float) -> float:
+        if self._fresh:
+            return next_send
+        if self._retry:
+            return max(next_send, self._retry[0][0])
+        return last_send + self._final_wait()
+
+    def _final_wait(self) -> float:
+        return min(self.timeout, max(MIN_WAIT, 1.5 * self._slowest + 0.05))
+
+    def _drain(self, sock) -> None:
+        while True:
+            try:
+                frame, address = sock.recvfrom(128)
+            except (BlockingIOError, InterruptedError):
+                return
+            if len(address) > 2 and address[2] == PACKET_OUTGOING:
+                continue
+            self._accept(parse_reply(frame), self._clock())
+
+    def _accept(self, parsed, when: float) -> None:
+        if parsed is None:
+            return
+        sha, spa, tpa = parsed
+        target = self.targets.get(spa)
+        if target is None or target.attempts == 0 or tpa != self.src_ip or (spa, sha) in self._seen:
+            return  # not an address we asked, not an answer to us, or a repeat
+        self._seen.add((spa, sha))
+        target.answered = True
+        rtt = max(0.0, when - target.first_sent)  # from the first request: a reply to a retry may still answer it
+        self._slowest = max(self._slowest, rtt)
+        self.result.replies.append(Reply(str(ipaddress.IPv4Address(spa)), mac_text(sha), round(rtt * 1000, 2), target.attempts))
+
+
+# -- a discovery: networks and interfaces resolved, scanned, classified ------------------------------------------------------
+
+@dataclass
+class ScanPlan:
+    interface: str
+    mac: str
+    source: str
+    networks: list = field(default_factory=list)
+    own: list = field(default_factory=list)
+
+
+def _ipv4_by_interface(link_facts: dict, addresses: list[dict]) -> dict[str, list[ipaddress.IPv4Interface]]:
+    names = {facts["index"]: name for name, facts in link_facts.items()}
+    found = collections.defaultdict(list)
+    for entry in addresses:
+        if entry["family"] == "ipv4" and entry["index"] in names:
+            found[names[entry["index"]]].append(ipaddress.IPv4Interface(entry["cidr"]))
+    return found
+
+
+def _usable(name: str, facts: dict) -> None:
+    if facts.get("mac") in (None, "00:00:00:00:00:00") or name == "lo":
+        raise ScanError(f"{name} has no Ethernet address (loopback or a layer-3 tunnel): ARP needs an Ethernet interface")
+    if not facts.get("up"):
+        raise ScanError(f"interface {name} is administratively down: bring it up before scanning from it")
+
+
+def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None, source_address=None) -> list[ScanPlan]:
+    """Which interface and source address scan which network, from the host's links and addresses (as _netlink reads them)."""
+    nets = [parse_network(n) for n in networks or []]
+    source = _parse_source(source_address)
+    own = _ipv4_by_interface(link_facts, addresses)
+    plans: dict[tuple[str, str], ScanPlan] = {}
+    if interface is not None:
+        if interface not in link_facts:
+            raise ScanError(f"there is no interface {interface!r} on this host (it has {', '.join(sorted(link_facts))})")
+        _usable(interface, link_facts[interface])
+        if not nets:
+            nets = [a.network for a in own[interface] if a.network.prefixlen < 32]
+            if not nets:
+                raise ScanError(f"{interface} has no IPv4 network to scan: give network (and source_address)")
+        for net in nets:
+            src = source or _source_in(own[interface], net)
+            if src is None:
+                raise ScanError(f"{interface} has no address in {net}: give source_address, an address of {net} to ask from")
+            _plan(plans, interface, link_facts, src, net, own)
+        return list(plans.values())
+    for net in nets:
+        candidates = [name for name in sorted(own) if name != "lo" and _source_in(own[name], net)]
+        if not candidates:
+            raise ScanError(f"no interface of this host has an address in {net}: give interface and source_address")
+        name = candidates[0]
+        _usable(name, link_facts[name])
+        _plan(plans, name, link_facts, source or _source_in(own[name], net), net, own)
+    return list(plans.values())
+
+
+def _parse_source(text):
+    if text is None:
+        return None
+    try:
+        return ipaddress.IPv4Address(str(text))
+    except ValueError:
+        raise ScanError(f"source_address {text!r} is not an IPv4 address") from None
+
+
+def _source_in(addresses, net):
+    return next((a.ip for a in addresses if a.ip in net), None)
+
+
+def _plan(plans, name, link_facts, src, net, own) -> None:
+    plan = plans.setdefault((name, str(src)), ScanPlan(name, link_facts[name]["mac"], str(src), own=[a.ip for a in own[name]]))
+    plan.networks.append(net)
+
+
+def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeout=0.5, allow_large=False, all_hosts=False) -> dict:
+    """Scan every plan (one after the other) and return the result as pi_discover documents it."""
+    targets = [plan_targets(p.networks, exclude, p.own, allow_large) for p in plans]  # refuse bad input before sending anything
+    hosts, conflicts, asked, sent, duration = [], [], 0, 0, 0.0
+    for plan, plan_targets_ in zip(plans, targets, strict=True):
+        result = ArpScan(plan.interface, plan.mac, plan.source, plan_targets_, rate=rate, retries=retries, timeout=timeout).run()
+        asked, sent, duration = asked + result.asked, sent + result.sent, duration + result.duration
+        conflicts += result.conflicts()
+        for reply in result.replies:
+            hosts.append({"ip": reply.ip, "mac": reply.mac, "vendor": classifier.vendor(reply.mac),
+                          "is_raspberry_pi": classifier.is_raspberry_pi(reply.mac), "rtt_ms": reply.rtt_ms, "interface": plan.interface})
+    hosts.sort(key=lambda h: (ipaddress.IPv4Address(h["ip"]), h["mac"]))
+    pis = [h for h in hosts if h["is_raspberry_pi"]]
+    return {
+        "hosts": hosts if all_hosts else pis,
+        "raspberry_pis": pis,
+        "conflicts": conflicts,
+        "counts": {"addresses_asked": asked, "requests_sent": sent, "responders": len({h["ip"] for h in hosts}),
+                   "raspberry_pis": len(pis), "conflicts": len(conflicts)},
+        "networks": [str(n) for p in plans for n in p.networks],
+        "interfaces": sorted({p.interface for p in plans}),
+        "duration": round(duration, 3),
+    }
+
+
+def discover_here(network=None, interface=None, source_address=None, ouis=None, exclude=(), rate=DEFAULT_RATE, retries=1,
+                  timeout=0.5, allow_large_networks=False, all_hosts=False) -> dict:
+    """The whole discovery on this host (the module on a managed node, the inventory plugin on the controller)."""
+    try:
+        classifier = OuiClassifier(ouis)
+    except ValueError as exc:
+        raise ScanError(f"ouis: {exc}") from None
+    if not 1 <= rate <= MAX_RATE:
+        raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}: the rate bounds how hard the scan loads the LAN")
+    if retries < 0 or not 0 < timeout <= 60:
+        raise ScanError(f"retries must be 0 or more (got {retries}) and timeout between 0 and 60 seconds (got {timeout})")
+    with netlink_session() as ipr:
+        plans = resolve(links(ipr), addresses(ipr), network, interface, source_address)
+    return discover(plans, classifier, exclude, rate, retries, timeout, allow_large_networks, all_hosts)

@@ -1,0 +1,226 @@
+#!/usr/bin/python
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pi_discover
+short_description: Find the Raspberry Pis (and every other host) on a LAN with a fast ARP scan
+description:
+  - Sends a broadcast ARP request to every address of one or more IPv4 networks from one host, at a bounded rate,
+    asks the silent addresses again, and returns who answered with their MAC address and vendor.
+  - A host is a Raspberry Pi when its MAC address starts with one of O(ouis); by default every prefix registered to
+    Raspberry Pi (b8:27:eb, dc:a6:32, e4:5f:01, 28:cd:c1, d8:3a:dd, 2c:cf:67), shipped with the collection.
+  - Vendor names come from the IEEE registry shipped with the C(netaddr) Python library.
+  - Replies from addresses that were not asked are ignored. One address answered from two MAC addresses is reported
+    in RV(conflicts).
+  - The scan changes nothing on the host, so it runs in check mode too and always reports C(changed=false).
+version_added: 1.0.0
+author:
+  - layer2.linux contributors
+options:
+  network:
+    description:
+      - IPv4 networks to scan, in CIDR form (V(192.168.1.0/24)); a single address (V(192.168.1.7/32)) asks just that one.
+      - Without O(interface), each network is scanned from the interface that has an address in it.
+      - Networks larger than a /16 are refused unless O(allow_large_networks=true).
+    type: list
+    elements: str
+  interface:
+    description:
+      - The interface to scan from. Without O(network), its own connected IPv4 networks are scanned, like
+        C(arp-scan --localnet).
+    type: str
+  source_address:
+    description:
+      - The sender address put in the requests. Needed when O(interface) has no address in the scanned network;
+        by default the interface's own address in that network.
+    type: str
+  ouis:
+    description:
+      - MAC prefixes (three octets, V(b8:27:eb)) that mark a host as a Raspberry Pi.
+      - Default is the collection's list of Raspberry Pi prefixes.
+    type: list
+    elements: str
+  all_hosts:
+    description:
+      - Return every host that answered in RV(hosts), not only the Raspberry Pis.
+    type: bool
+    default: false
+  rate:
+    description:
+      - Requests sent per second at most (1 to 100000). The default keeps a scan under 6 Mbit/s on the wire.
+    type: int
+    default: 10000
+  retries:
+    description:
+      - How many more times an address that stayed silent is asked. Addresses that answered are never asked again.
+    type: int
+    default: 1
+  timeout:
+    description:
+      - The longest wait, in seconds, for replies after the last request. The wait is shorter when every answer
+        so far came fast (one and a half times the slowest answer plus 50 ms, at least 0.15 s).
+    type: float
+    default: 0.5
+  exclude:
+    description:
+      - Addresses or networks not to ask.
+    type: list
+    elements: str
+    default: []
+  allow_large_networks:
+    description:
+      - Allow networks larger than a /16 (more than 65536 addresses).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - layer2.linux.requirements.PYROUTE2
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+notes:
+  - Sending raw ARP needs root or the C(CAP_NET_RAW) capability; the module says so when it is missing.
+  - Requires the C(netaddr) Python library for vendor names; without it RV(hosts[].vendor) is null.
+seealso:
+  - plugin: layer2.linux.arp_scan
+    plugin_type: inventory
+"""
+
+EXAMPLES = r"""
+- name: Find the Raspberry Pis on the networks of eth0
+  layer2.linux.pi_discover:
+    interface: eth0
+  register: found
+
+- name: Show their addresses
+  ansible.builtin.debug:
+    msg: "{{ found.raspberry_pis | map(attribute='ip') | list }}"
+
+- name: Every host of two networks, gentler on the LAN, the gateway left out
+  layer2.linux.pi_discover:
+    network:
+      - 192.168.1.0/24
+      - 192.168.2.0/24
+    all_hosts: true
+    rate: 2000
+    retries: 2
+    exclude:
+      - 192.168.1.1
+
+- name: Scan a network the interface has no address in, asking from a spare address
+  layer2.linux.pi_discover:
+    interface: eth1
+    network: 10.9.0.0/24
+    source_address: 10.9.0.250
+"""
+
+RETURN = r"""
+hosts:
+  description: The hosts that answered (only the Raspberry Pis unless O(all_hosts=true)), sorted by address.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    ip:
+      description: The IPv4 address that answered.
+      type: str
+      sample: 192.168.1.23
+    mac:
+      description: The MAC address it answered from.
+      type: str
+      sample: dc:a6:32:12:34:56
+    vendor:
+      description: The organisation the IEEE registry lists for the MAC prefix; null when unregistered.
+      type: str
+      sample: Raspberry Pi Trading Ltd
+    is_raspberry_pi:
+      description: Whether the MAC starts with one of O(ouis).
+      type: bool
+      sample: true
+    rtt_ms:
+      description: Milliseconds from the first request to that address until its reply.
+      type: float
+      sample: 0.41
+    interface:
+      description: The interface the reply came in on.
+      type: str
+      sample: eth0
+raspberry_pis:
+  description: The hosts whose MAC starts with one of O(ouis), with the same keys as RV(hosts).
+  returned: success
+  type: list
+  elements: dict
+conflicts:
+  description: Addresses answered from more than one MAC address (an address conflict, or a proxy ARP).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"ip": "192.168.1.50", "macs": ["b8:27:eb:00:00:01", "02:00:5e:00:00:09"]}]
+counts:
+  description: How many addresses were asked, requests sent, hosts that answered, Raspberry Pis and conflicts.
+  returned: success
+  type: dict
+  sample: {"addresses_asked": 254, "requests_sent": 460, "responders": 48, "raspberry_pis": 12, "conflicts": 0}
+networks:
+  description: The networks scanned.
+  returned: success
+  type: list
+  elements: str
+  sample: [192.168.1.0/24]
+interfaces:
+  description: The interfaces scanned from.
+  returned: success
+  type: list
+  elements: str
+  sample: [eth0]
+duration:
+  description: Seconds the scan took.
+  returned: success
+  type: float
+  sample: 0.48
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
+from ansible_collections.layer2.linux.plugins.module_utils._scan import DEFAULT_RATE, ScanError, discover_here
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            network=dict(type="list", elements="str"),
+            interface=dict(type="str"),
+            source_address=dict(type="str"),
+            ouis=dict(type="list", elements="str"),
+            all_hosts=dict(type="bool", default=False),
+            rate=dict(type="int", default=DEFAULT_RATE),
+            retries=dict(type="int", default=1),
+            timeout=dict(type="float", default=0.5),
+            exclude=dict(type="list", elements="str", default=[]),
+            allow_large_networks=dict(type="bool", default=False),
+        ),
+        required_one_of=[("network", "interface")],
+        supports_check_mode=True,
+    )
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception="".join(traceback.format_exception(PYROUTE2_IMPORT_ERROR)))
+    try:
+        result = discover_here(**module.params)
+    except ScanError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A userspace ARP responder for labs: answers requests for addresses its kernel does not own, after a delay.
+
+This host kernel has no sch_netem, so a "slow receiver" is emulated here: run inside a lab host with
+
+    python -m tests.lab.responders --interface eth0 --delay 0.2 192.0.2.201=dc:a6:32:00:00:01 ...
+
+and every ARP request for 192.0.2.201 is answered from dc:a6:32:00:00:01 `delay` seconds later. The addresses
+must not be on the host (its kernel would answer at once). It prints "ready" once listening, and runs until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import ipaddress
+import select
+import socket
+import struct
+import sys
+import time
+
+ETH_P_ARP = 0x0806
+ARP = struct.Struct("!HHBBH6s4s6s4s")
+
+
+def reply_frame(mac: bytes, ip: bytes, to_mac: bytes, to_ip: bytes) -> bytes:
+    eth = to_mac + mac + struct.pack("!H", ETH_P_ARP)
+    return eth + ARP.pack(1, 0x0800, 6, 4, 2, mac, ip, to_mac, to_ip)
+
+
+def serve(interface: str, delay: float, answers: dict[bytes, bytes]) -> None:
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+    sock.bind((interface, ETH_P_ARP))
+    pending: list[tuple[float, bytes]] = []
+    print("ready", flush=True)
+    while True:
+        wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
+        if select.select([sock], [], [], wait)[0]:
+            frame = sock.recv(128)
+            if len(frame) >= 42 and frame[12:14] == b"\x08\x06":
+                _h, _p, _hl, _pl, op, sha, spa, _tha, tpa = ARP.unpack_from(frame, 14)
+                if op == 1 and tpa in answers:
+                    heapq.heappush(pending, (time.monotonic() + delay, reply_frame(answers[tpa], tpa, sha, spa)))
+        while pending and pending[0][0] <= time.monotonic():
+            sock.send(heapq.heappop(pending)[1])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interface", default="eth0")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds between a request and its answer")
+    parser.add_argument("answers", nargs="+", metavar="IP=MAC")
+    args = parser.parse_args(argv)
+    answers = {}
+    for item in args.answers:
+        ip, mac = item.split("=", 1)
+        answers[ipaddress.IPv4Address(ip).packed] = bytes.fromhex(mac.replace(":", ""))
+    serve(args.interface, args.delay, answers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
