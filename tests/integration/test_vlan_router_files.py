@@ -1,0 +1,102 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vlan_router role's files (systemd-networkd, ifupdown, modules-load.d, nftables) against golden copies.
+
+The role writes under vlan_router_root, here a temporary directory: nothing touches the real /etc.
+Set LAYER2_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change (then review the diff).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.ansible import ROOT, run_playbook
+
+GOLDEN = ROOT / "tests" / "golden" / "vlan_router"
+LOCAL = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
+
+
+def seed_vars(root: Path, backend: str, **extra) -> dict:
+    variables = yaml.safe_load((GOLDEN / "vars.yml").read_text())
+    variables.update(vlan_router_root=str(root), vlan_router_persistence=backend, **extra)
+    return variables
+
+
+def write_files(root: Path, backend: str, check: bool = False, tasks_from: str = "persistence", **extra):
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": tasks_from}}]}]
+    return run_playbook(play, LOCAL, extra_vars=seed_vars(root, backend, **extra), check=check, diff=True)
+
+
+def tree(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_matches_golden(root: Path, backend: str) -> None:
+    golden_dir = GOLDEN / backend
+    if os.environ.get("LAYER2_UPDATE_GOLDEN"):
+        for rel, content in tree(root).items():
+            (golden_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden_dir / rel).write_text(content)
+    assert tree(root) == tree(golden_dir)
+
+
+@pytest.mark.parametrize("backend", ["systemd-networkd", "ifupdown"])
+def test_files_match_golden_and_rerun_changes_nothing(tmp_path, backend):
+    check = write_files(tmp_path, backend, check=True)
+    assert check.rc == 0, check.stdout
+    assert check.task("layer2.linux.vlan_router : Write the persistence files and the nftables ruleset")["changed"]
+    assert tree(tmp_path) == {}, "check mode wrote files"
+
+    first = write_files(tmp_path, backend)
+    assert first.rc == 0, first.stdout
+    assert first.changed
+    assert_matches_golden(tmp_path, backend)
+
+    again = write_files(tmp_path, backend)
+    assert again.rc == 0 and again.changed == 0, again.stdout
+
+
+def test_removed_vlan_takes_its_networkd_files(tmp_path):
+    assert write_files(tmp_path, "systemd-networkd").rc == 0
+    variables = seed_vars(tmp_path, "systemd-networkd")
+    variables["vlan_router_vlans"][2]["state"] = "absent"
+    run = write_files(tmp_path, "systemd-networkd", vlan_router_vlans=variables["vlan_router_vlans"])
+    assert run.rc == 0, run.stdout
+    network = tmp_path / "etc/systemd/network"
+    assert not list(network.glob("*1236*"))
+    assert "VLAN=eth1.1236" not in (network / "60-layer2-vlan-router-eth1.network").read_text()
+    assert sorted(run.task("layer2.linux.vlan_router : Write the persistence files and the nftables ruleset")["removed"]) == [
+        str(network / "60-layer2-vlan-router-eth1.1236.netdev"), str(network / "60-layer2-vlan-router-eth1.1236.network")]
+
+
+def test_switching_backend_removes_the_other_backends_files(tmp_path):
+    assert write_files(tmp_path, "systemd-networkd").rc == 0
+    assert write_files(tmp_path, "ifupdown").rc == 0
+    assert_matches_golden(tmp_path, "ifupdown")
+
+
+def test_trunk_with_its_own_network_file_gets_a_drop_in(tmp_path):
+    run = write_files(tmp_path, "systemd-networkd", vlan_router_networkd_trunk_network="10-eth1.network")
+    assert run.rc == 0, run.stdout
+    network = tmp_path / "etc/systemd/network"
+    assert not (network / "60-layer2-vlan-router-eth1.network").exists()
+    dropin = (network / "10-eth1.network.d/60-layer2-vlan-router.conf").read_text()
+    assert "[Match]" not in dropin and "VLAN=eth1.1234\nVLAN=eth1.1235\nVLAN=eth1.1236\n" in dropin
+
+
+@pytest.mark.parametrize("vlans, words", [
+    ([{"addresses": ["10.0.0.1/24"]}], "id"),
+    ([{"id": "twelve"}], "id"),
+    ([{"id": 12, "state": "gone"}], "state"),
+])
+def test_bad_variables_are_refused_before_anything_is_written(tmp_path, vlans, words):
+    run = write_files(tmp_path, "systemd-networkd", tasks_from="main", vlan_router_vlans=vlans)
+    assert run.rc != 0
+    assert "Validating arguments against arg spec" in run.stdout and words in run.stdout
+    assert tree(tmp_path) == {}
