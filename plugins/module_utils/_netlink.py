@@ -4,18 +4,27 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import os
 import socket
+import traceback
 from contextlib import contextmanager
 
 try:
     from pyroute2 import IPRoute
+    from pyroute2.netlink.exceptions import NetlinkError
 
     HAS_PYROUTE2 = True
     PYROUTE2_IMPORT_ERROR = None
+    PYROUTE2_TRACEBACK = None
 except ImportError as exc:  # reported by the module through missing_required_lib()
     HAS_PYROUTE2 = False
     PYROUTE2_IMPORT_ERROR = exc
+    PYROUTE2_TRACEBACK = traceback.format_exc()
+
+    class NetlinkError(Exception):
+        """Stands in for pyroute2's error so `except NetlinkError` still parses without pyroute2."""
 
 
 @contextmanager
@@ -69,3 +78,11 @@ def address_owner(ipr, address: str) -> dict | None:
             msg = ipr.get_links(entry["index"])[0]
             return dict(link_facts(msg), cidr=entry["cidr"])
     return None
+
+
+def kernel_says(exc) -> str:
+    """A netlink error in the kernel's words ("File exists (EEXIST)"), not pyroute2's tuple."""
+    code = getattr(exc, "code", None)
+    if isinstance(exc, NetlinkError) and isinstance(code, int) and code > 0:
+        return f"{os.strerror(code)} ({errno.errorcode.get(code, code)})"
+    return str(exc)

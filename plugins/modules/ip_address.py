@@ -1,0 +1,139 @@
+#!/usr/bin/python
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ip_address
+short_description: IPv4 and IPv6 addresses on a network interface, over netlink
+version_added: 1.0.0
+description:
+  - Adds or removes IPv4 and IPv6 addresses on one interface of the managed node, as C(ip addr add) and C(ip addr del)
+    would, but through rtnetlink, with check mode, diff and an honest C(changed).
+  - An address held with another prefix length is replaced by the one asked for.
+  - Removing the address that carries the current management connection (the server address in C(SSH_CONNECTION))
+    is refused unless O(force=true).
+author:
+  - layer2.linux contributors (@layer2-linux)
+extends_documentation_fragment:
+  - layer2.linux.requirements.PYROUTE2
+  - layer2.linux.requirements.ATTRIBUTES
+options:
+  interface:
+    description: The interface, for example C(eth0) or C(eth1.1234). It must exist.
+    type: str
+    required: true
+  addresses:
+    description:
+      - Addresses in CIDR form, IPv4 or IPv6, for example C(192.0.2.10/24) or C(2001:db8::10/64).
+      - A bare address means a host prefix (C(/32) or C(/128)), as with C(ip addr add).
+      - With O(state=absent) the prefix length does not matter; the address is removed whatever length it is held with.
+    type: list
+    elements: str
+    default: []
+  state:
+    description: Whether the listed addresses are on the interface (V(present)) or not (V(absent)).
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With O(state=present), also remove every address of the interface that is not listed.
+      - IPv6 link-local addresses (C(fe80::/10)) are left alone; the kernel manages them.
+    type: bool
+    default: false
+  force:
+    description: Remove the address carrying the current management connection too.
+    type: bool
+    default: false
+notes:
+  - IPv4 addresses get the subnet's broadcast address, as C(ifconfig) and C(ip addr add ... brd +) set it.
+"""
+
+EXAMPLES = r"""
+- name: Claim the service address on eth0
+  layer2.linux.ip_address:
+    interface: eth0
+    addresses:
+      - 192.0.2.10/24
+
+- name: Release it on the old host
+  layer2.linux.ip_address:
+    interface: eth0
+    addresses:
+      - 192.0.2.10/24
+    state: absent
+
+- name: Exactly these addresses on the VLAN interface, nothing else
+  layer2.linux.ip_address:
+    interface: eth1.1234
+    addresses:
+      - 10.1.1.10/24
+      - 2001:db8:1234::10/64
+    exclusive: true
+"""
+
+RETURN = r"""
+interface:
+  description: The interface managed.
+  returned: success
+  type: str
+  sample: eth0
+before:
+  description: The interface's addresses before the task, in CIDR form.
+  returned: success
+  type: list
+  elements: str
+  sample: ["192.0.2.20/24"]
+after:
+  description: The interface's addresses after the task (in check mode, what they would be).
+  returned: success
+  type: list
+  elements: str
+  sample: ["192.0.2.20/24", "192.0.2.10/24"]
+added:
+  description: Addresses added (or that would be, in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: ["192.0.2.10/24"]
+removed:
+  description: Addresses removed (or that would be, in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.layer2.linux.plugins.module_utils._ip_address import AddressError, ensure_addresses
+from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_TRACEBACK
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "interface": {"type": "str", "required": True},
+            "addresses": {"type": "list", "elements": "str", "default": []},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "exclusive": {"type": "bool", "default": False},
+            "force": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_TRACEBACK)
+    params = module.params
+    try:
+        result = ensure_addresses(params["interface"], params["addresses"], state=params["state"], exclusive=params["exclusive"],
+                                  force=params["force"], check_mode=module.check_mode, environ=os.environ)
+    except AddressError as exc:
+        module.fail_json(msg=str(exc), interface=params["interface"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

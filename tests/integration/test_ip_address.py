@@ -1,0 +1,89 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""layer2.linux.ip_address end to end through the netns connection, on the host kernel."""
+
+from __future__ import annotations
+
+from tests.support.ansible import run_module
+
+MODULE = "layer2.linux.ip_address"
+
+
+def on_host(lab, host, ifname="eth0", link_local=False):
+    """The addresses `ip addr` shows on the interface, as CIDR strings."""
+    info = lab.ip_json(host, "addr", "show", "dev", ifname)[0]["addr_info"]
+    return sorted(f"{a['local']}/{a['prefixlen']}" for a in info if link_local or not a["local"].startswith("fe80:"))
+
+
+def converge(lab, host, params, env=None):
+    """check, real, real again, check again: the community.crypto pattern. Returns the four results."""
+    kwargs = {"env": env} if env else {}
+    runs = [run_module(lab, host, MODULE, params, check=check, **kwargs) for check in (True, False, False, True)]
+    return runs
+
+
+def test_present_adds_ipv4_and_ipv6_once(lan):
+    params = {"interface": "eth0", "addresses": ["192.0.2.11/24", "2001:db8::11/64"]}
+    before = on_host(lan, "a")
+    check = run_module(lan, "a", MODULE, params, check=True)
+    assert check["_status"] == "ok" and check["changed"]
+    assert check["added"] == ["192.0.2.11/24", "2001:db8::11/64"]
+    assert on_host(lan, "a") == before, "check mode changed the host"
+
+    real, again, check_again = (run_module(lan, "a", MODULE, params, check=c) for c in (False, False, True))
+    assert real["changed"] and not again["changed"] and not check_again["changed"]
+    assert on_host(lan, "a") == sorted(before + ["192.0.2.11/24", "2001:db8::11/64"])
+    assert sorted(a for a in real["after"] if not a.startswith("fe80:")) == on_host(lan, "a")
+    assert "192.0.2.11/24" in real["diff"]["after"] and "192.0.2.11/24" not in real["diff"]["before"]
+    # The kernel sets the broadcast address, as ifconfig would.
+    info = lan.ip_json("a", "addr", "show", "dev", "eth0")[0]["addr_info"]
+    assert [a.get("broadcast") for a in info if a["local"] == "192.0.2.11"] == ["192.0.2.255"]
+    # The new address answers on the segment.
+    assert lan.run("b", ["ping", "-c", "1", "-W", "2", "192.0.2.11"], check=False).returncode == 0
+
+
+def test_absent_removes_whatever_the_prefix_and_exclusive_keeps_link_local(lan):
+    lan.run("a", ["ip", "addr", "add", "198.51.100.7/25", "dev", "eth0"])
+    runs = converge(lan, "a", {"interface": "eth0", "addresses": ["198.51.100.7"], "state": "absent"})
+    assert [r["changed"] for r in runs] == [True, True, False, False]
+    assert runs[1]["removed"] == ["198.51.100.7/25"]
+    assert "198.51.100.7/25" not in on_host(lan, "a")
+
+    link_local = [a for a in on_host(lan, "a", link_local=True) if a.startswith("fe80:")]
+    assert link_local, "the lab host should have an IPv6 link-local address"
+    runs = converge(lan, "a", {"interface": "eth0", "addresses": ["192.0.2.10/24", "192.0.2.12/24"], "exclusive": True})
+    assert [r["changed"] for r in runs] == [True, True, False, False]
+    assert sorted(runs[1]["removed"]) == ["2001:db8::a/64"]
+    assert on_host(lan, "a", link_local=True) == sorted(["192.0.2.10/24", "192.0.2.12/24"] + link_local)
+
+
+def test_a_different_prefix_length_is_replaced(lan):
+    result = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.10/25"]})
+    assert result["changed"] and result["removed"] == ["192.0.2.10/24"] and result["added"] == ["192.0.2.10/25"]
+    assert "192.0.2.10/25" in on_host(lan, "a") and "192.0.2.10/24" not in on_host(lan, "a")
+
+
+def test_bad_input_is_refused_and_the_host_unchanged(lan):
+    before = on_host(lan, "a", link_local=True)
+    bad_cidr = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.13/24", "192.0.2.300/24"]})
+    assert bad_cidr["_status"] == "failed" and "'192.0.2.300/24' is not an IPv4 or IPv6 address" in bad_cidr["msg"]
+    missing = run_module(lan, "a", MODULE, {"interface": "eth9", "addresses": ["192.0.2.13/24"]})
+    assert missing["_status"] == "failed" and missing["msg"] == "interface eth9 does not exist on this host"
+    bad_state = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.13/24"], "state": "gone"})
+    assert bad_state["_status"] == "failed" and "state" in bad_state["msg"]
+    assert on_host(lan, "a", link_local=True) == before
+
+
+def test_the_management_address_is_kept_unless_forced(lan):
+    ssh = {"SSH_CONNECTION": "192.0.2.1 50022 192.0.2.10 22"}
+    before = on_host(lan, "a")
+    for params in ({"interface": "eth0", "addresses": ["192.0.2.10/24"], "state": "absent"},
+                   {"interface": "eth0", "addresses": ["192.0.2.99/24"], "exclusive": True}):
+        for check in (True, False):
+            refused = run_module(lan, "a", MODULE, params, check=check, env=ssh)
+            assert refused["_status"] == "failed", refused
+            assert "192.0.2.10/24 carries the current management connection" in refused["msg"] and "force=true" in refused["msg"]
+    assert on_host(lan, "a") == before
+
+    forced = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.10/24"], "state": "absent", "force": True}, env=ssh)
+    assert forced["changed"] and "192.0.2.10/24" not in on_host(lan, "a")
