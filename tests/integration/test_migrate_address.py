@@ -1,0 +1,174 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The migrate_address playbook moves an address between lab hosts while the gateway keeps pinging it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.ansible import ROOT, run_playbook
+
+PLAYBOOK = ROOT / "playbooks" / "migrate_address.yml"
+ADDR, ADDR6 = "192.0.2.100", "2001:db8::100"
+GW_MAC, OLD_MAC, NEW_MAC, OTHER_MAC = "02:00:5e:00:00:01", "02:00:5e:00:00:0a", "02:00:5e:00:00:14", "02:00:5e:00:00:1e"
+
+
+@pytest.fixture
+def lab(make_lab):
+    """gw, old, new and other on one switch; old holds the address (v4 and v6), the gateway knows it at old's MAC."""
+    def host(mac, v4, v6, extra=()):
+        return {"links": [{"switch": "lan", "mac": mac, "addresses": [v4, v6, *extra]}]}
+
+    lab = make_lab(
+        {
+            "switches": ["lan"],
+            "hosts": {
+                "gw": host(GW_MAC, "192.0.2.1/24", "2001:db8::1/64"),
+                "old": host(OLD_MAC, "192.0.2.10/24", "2001:db8::a/64", [f"{ADDR}/24", f"{ADDR6}/64"]),
+                "new": host(NEW_MAC, "192.0.2.20/24", "2001:db8::14/64"),
+                "other": host(OTHER_MAC, "192.0.2.30/24", "2001:db8::1e/64"),
+            },
+        }
+    )
+    for address in (ADDR, ADDR6):
+        lab.run("gw", ["ping", "-c1", "-W2", address])
+    return lab
+
+
+def migrate(lab, address=f"{ADDR}/24", gateway="192.0.2.1", check=False, **extra):
+    extra_vars = {"migrate_address_to": "new", "migrate_address_from": "old", "migrate_address_address": address,
+                  "migrate_address_gateway": gateway, **extra}
+    return run_playbook(PLAYBOOK, lab.inventory(python=sys.executable), extra_vars=extra_vars, check=check)
+
+
+def holds(lab, host, address):
+    return any(a["local"] == address for link in lab.ip_json(host, "addr", "show", "dev", "eth0") for a in link["addr_info"])
+
+
+def gw_mac(lab, address):
+    entry = lab.neighbour("gw", address)
+    return entry.get("lladdr") if entry else None
+
+
+def prober(lab, address):
+    """The gateway pings the address every 10 ms for the whole test, as a busy client would."""
+    return lab.popen("gw", ["ping", "-n", "-i", "0.01", "-W", "1", address], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def switch_rule(lab, table, rule):
+    """One nftables rule on the switch's bridge: every frame crossing it passes through."""
+    lab.run("lan", ["nft", "-f", "-"], input=f"table bridge {table} {{\n chain forward {{\n  type filter hook forward priority 0\n  {rule}\n }}\n}}\n")
+
+
+def task(run, name):
+    """The last result of a role task, by its name without the role prefix."""
+    found = [r["result"] for r in run.results if r["task"].split(" : ", 1)[-1] == name]
+    assert found, f"no task {name!r}\n{run.stdout}"
+    return found[-1]
+
+
+def executed(run, name):
+    return [r for r in run.results if r["task"].split(" : ", 1)[-1] == name and r["status"] != "skipped"]
+
+
+def test_make_before_break_moves_the_address_and_a_second_run_changes_nothing(lab):
+    ping = prober(lab, ADDR)
+    check = migrate(lab, check=True)
+    assert check.rc == 0, check.stdout
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
+    assert [f["kind"] for f in task(check, "Announce the address from here")["frames"]][:3] == ["gratuitous request", "gratuitous reply", "request"]
+
+    run = migrate(lab)
+    assert run.rc == 0, run.stdout
+    assert gw_mac(lab, ADDR) == NEW_MAC
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR)) == (False, True)
+    order = [r["task"].split(" : ", 1)[-1] for r in run.results if r["status"] != "skipped"]
+    assert order.index("Claim the address here") < order.index("Release the address on the old host (make-before-break)")
+    assert executed(run, "Announce again, after the old host let go (its last frames cannot win the address back)")
+    assert not executed(run, "Release the address on the old host first (break-before-make)")
+    assert task(run, "Verify that the gateway answers the address here")["macs"] == [GW_MAC]
+
+    again = migrate(lab)
+    assert again.rc == 0 and again.changed == 0, again.stdout
+    assert not executed(again, "Claim the address here")
+    refresh = migrate(lab, migrate_address_refresh=True)
+    assert refresh.rc == 0 and refresh.changed == 0
+    assert task(refresh, "Refresh the announcement (nothing moved, so no change is reported)")["sent"] == 3
+
+    ping.terminate()
+    out = ping.communicate()[0]
+    assert "bytes from 192.0.2.100" in out
+    assert lab.run("gw", ["ping", "-c1", "-W1", ADDR]).returncode == 0
+    assert gw_mac(lab, ADDR) == NEW_MAC
+
+
+def test_a_dead_old_host_does_not_stop_the_move(lab):
+    ping = prober(lab, ADDR)
+    subprocess.run(["ip", "netns", "del", lab.netns("old")], check=True)  # the old server is gone, its port too
+    run = migrate(lab)
+    assert run.rc == 0, run.stdout
+    assert task(run, "Is the old host reachable").get("unreachable")
+    assert not executed(run, "Release the address on the old host (make-before-break)")
+    assert gw_mac(lab, ADDR) == NEW_MAC and holds(lab, "new", ADDR)
+    ping.terminate()
+    assert "bytes from 192.0.2.100" in ping.communicate()[0]
+
+
+def test_a_duplicate_answering_host_is_refused_and_nothing_changes(lab):
+    lab.run("other", ["ip", "addr", "add", f"{ADDR}/24", "dev", "eth0"])
+    run = migrate(lab)
+    assert run.rc != 0
+    message = task(run, "Stop when a host other than the old one answers for the address")["msg"]
+    assert OTHER_MAC in message and "nothing was changed" in message and OLD_MAC in message
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
+
+
+def test_an_ipv6_address_moves_and_the_gateways_entry_is_overridden(lab):
+    ping = prober(lab, ADDR6)
+    run = migrate(lab, address=f"{ADDR6}/64", gateway="2001:db8::1")
+    assert run.rc == 0, run.stdout
+    assert gw_mac(lab, ADDR6) == NEW_MAC
+    assert (holds(lab, "old", ADDR6), holds(lab, "new", ADDR6)) == (False, True)
+    [info] = [a for a in lab.ip_json("new", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["local"] == ADDR6]
+    assert not info.get("tentative") and not info.get("dadfailed")
+    # Kernel duplicate detection was off only for the claim.
+    assert lab.run("new", ["sysctl", "-n", "net.ipv6.conf.eth0.accept_dad"]).stdout.strip() == "1"
+    ping.terminate()
+    assert "bytes from 2001:db8::100" in ping.communicate()[0]
+    assert migrate(lab, address=f"{ADDR6}/64", gateway="2001:db8::1").changed == 0
+
+
+def test_the_burst_converges_with_30_percent_of_arp_frames_dropped(lab):
+    switch_rule(lab, "lossy", "ether type arp numgen random mod 100 < 30 counter drop")
+    ping = prober(lab, ADDR)
+    run = migrate(lab)
+    assert run.rc == 0, run.stdout
+    assert gw_mac(lab, ADDR) == NEW_MAC
+    ping.terminate()
+    ping.communicate()
+    counters = lab.run("lan", ["nft", "list", "table", "bridge", "lossy"]).stdout
+    assert "packets 0 " not in counters, counters  # frames were really dropped
+
+
+def test_a_new_host_cut_off_from_the_gateway_is_refused_before_any_change(lab):
+    switch_rule(lab, "cut", f"ether saddr {NEW_MAC} drop")
+    run = migrate(lab)
+    assert run.rc != 0
+    assert "gets no answer from the gateway 192.0.2.1" in task(run, "Stop when the gateway does not answer here")["msg"]
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
+
+
+def test_failed_verification_rolls_the_move_back(lab):
+    # Like a switch's ARP inspection: the new host may speak for itself but not for the moved address.
+    switch_rule(lab, "inspect", f"ether saddr {NEW_MAC} arp saddr ip {ADDR} drop")
+    run = migrate(lab)
+    assert run.rc != 0
+    message = task(run, "Fail, saying what happened and what was rolled back")["msg"]
+    assert "Verify" in message or "does not answer" in message
+    assert "gave it back to old" in message
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR)) == (True, False)
+    assert gw_mac(lab, ADDR) == OLD_MAC
+    assert lab.run("gw", ["ping", "-c1", "-W1", ADDR]).returncode == 0
