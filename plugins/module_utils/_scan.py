@@ -79,11 +79,15 @@ def parse_exclude(items) -> list[ipaddress.IPv4Network]:
     return [parse_network(item) for item in items or []]
 
 
-def hosts_of(network: ipaddress.IPv4Network, allow_large: bool = False) -> list[ipaddress.IPv4Address]:
-    """The addresses an ARP scan of a network asks: its hosts (a /31 or /32 is its own addresses)."""
+def refuse_large(network: ipaddress.IPv4Network, allow_large: bool = False) -> None:
     if network.prefixlen < LARGEST_PREFIX and not allow_large:
         raise ScanError(f"{network} has {network.num_addresses} addresses, more than a /{LARGEST_PREFIX}: "
-                        "scanning it floods the LAN for a long time; narrow the network or set allow_large")
+                        "scanning it floods the LAN for a long time; narrow the network or set allow_large_networks")
+
+
+def hosts_of(network: ipaddress.IPv4Network, allow_large: bool = False) -> list[ipaddress.IPv4Address]:
+    """The addresses an ARP scan of a network asks: its hosts (a /31 or /32 is its own addresses)."""
+    refuse_large(network, allow_large)
     return list(network.hosts()) if network.prefixlen < 31 else list(network)
 
 
@@ -391,6 +395,9 @@ def discover_here(network=None, interface=None, source_address=None, ouis=None, 
         raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}: the rate bounds how hard the scan loads the LAN")
     if retries < 0 or not 0 < timeout <= 60:
         raise ScanError(f"retries must be 0 or more (got {retries}) and timeout between 0 and 60 seconds (got {timeout})")
+    for net in network or []:
+        refuse_large(parse_network(net), allow_large_networks)
+    parse_exclude(exclude)
     with netlink_session() as ipr:
         plans = resolve(links(ipr), addresses(ipr), network, interface, source_address)
     return discover(plans, classifier, exclude, rate, retries, timeout, allow_large_networks, all_hosts)

@@ -8,6 +8,7 @@ This host kernel has no sch_netem, so a "slow receiver" is emulated here: run in
 
 and every ARP request for 192.0.2.201 is answered from dc:a6:32:00:00:01 `delay` seconds later. The addresses
 must not be on the host (its kernel would answer at once). It prints "ready" once listening, and runs until killed.
+With `--unsolicited IP=MAC` it also sends, with every answer, a reply nobody asked for (a scanner must ignore it).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def reply_frame(mac: bytes, ip: bytes, to_mac: bytes, to_ip: bytes) -> bytes:
     return eth + ARP.pack(1, 0x0800, 6, 4, 2, mac, ip, to_mac, to_ip)
 
 
-def serve(interface: str, delay: float, answers: dict[bytes, bytes]) -> None:
+def serve(interface: str, delay: float, answers: dict[bytes, bytes], unsolicited: dict[bytes, bytes]) -> None:
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
     sock.bind((interface, ETH_P_ARP))
     pending: list[tuple[float, bytes]] = []
@@ -42,22 +43,30 @@ def serve(interface: str, delay: float, answers: dict[bytes, bytes]) -> None:
             if len(frame) >= 42 and frame[12:14] == b"\x08\x06":
                 _h, _p, _hl, _pl, op, sha, spa, _tha, tpa = ARP.unpack_from(frame, 14)
                 if op == 1 and tpa in answers:
-                    heapq.heappush(pending, (time.monotonic() + delay, reply_frame(answers[tpa], tpa, sha, spa)))
+                    due = time.monotonic() + delay
+                    heapq.heappush(pending, (due, reply_frame(answers[tpa], tpa, sha, spa)))
+                    for ip, mac in unsolicited.items():
+                        heapq.heappush(pending, (due, reply_frame(mac, ip, sha, spa)))
         while pending and pending[0][0] <= time.monotonic():
             sock.send(heapq.heappop(pending)[1])
+
+
+def _pairs(items: list[str]) -> dict[bytes, bytes]:
+    pairs = {}
+    for item in items:
+        ip, mac = item.split("=", 1)
+        pairs[ipaddress.IPv4Address(ip).packed] = bytes.fromhex(mac.replace(":", ""))
+    return pairs
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interface", default="eth0")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds between a request and its answer")
+    parser.add_argument("--unsolicited", action="append", default=[], metavar="IP=MAC", help="also claim this, unasked, with every answer")
     parser.add_argument("answers", nargs="+", metavar="IP=MAC")
     args = parser.parse_args(argv)
-    answers = {}
-    for item in args.answers:
-        ip, mac = item.split("=", 1)
-        answers[ipaddress.IPv4Address(ip).packed] = bytes.fromhex(mac.replace(":", ""))
-    serve(args.interface, args.delay, answers)
+    serve(args.interface, args.delay, _pairs(args.answers), _pairs(args.unsolicited))
     return 0
 
 

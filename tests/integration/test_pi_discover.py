@@ -1,0 +1,292 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""pi_discover on a namespace LAN of 50 Pis (all six prefixes), 100 other hosts, late answerers, a mute host and a conflict."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.lab import Lab
+from tests.support.ansible import ROOT, ansible_env, run_module, run_playbook
+
+PI_PREFIXES = ["b8:27:eb", "dc:a6:32", "e4:5f:01", "28:cd:c1", "d8:3a:dd", "2c:cf:67"]
+OTHER_PREFIXES = {"00:1b:21": "Intel Corporate", "00:0c:29": "VMware, Inc.", "3c:22:fb": "Apple, Inc.", "02:42:ac": None}
+PI_VENDORS = {"b8:27:eb": "Raspberry Pi Foundation", "2c:cf:67": "Raspberry Pi (Trading) Ltd"}  # the rest: Raspberry Pi Trading Ltd
+NET = "198.51.100"
+SCANNER = f"{NET}.1"
+LATE = {f"{NET}.241": "dc:a6:32:fe:00:01", f"{NET}.242": "2c:cf:67:fe:00:02", f"{NET}.243": "00:0c:29:fe:00:03", f"{NET}.244": "02:42:ac:fe:00:04"}
+UNASKED = ("203.0.113.7", "b8:27:eb:fe:00:07")  # claimed, unasked, by the late responder with every answer
+MUTE = f"{NET}.246"  # has the address but never answers ARP
+CONFLICT = {"dup_pi": (f"{NET}.250", "b8:27:eb:fd:00:01"), "dup_nas": (f"{NET}.250", "00:11:32:fd:00:02")}
+PYTHON = sys.executable
+ANSIBLE_BIN = Path(sys.executable).parent
+
+
+def host(mac, ip, **extra):
+    return dict({"links": [{"switch": "lan", "mac": mac, "addresses": [f"{ip}/24"]}]}, **extra)
+
+
+def pi_lan_spec():
+    """The spec and the truth: which (ip, mac) pairs should answer, and which of them are Pis."""
+    rng = random.Random(2026)
+    octets = rng.sample(range(2, 240), 150)
+    hosts = {"scanner": host("02:00:5e:00:00:01", SCANNER), "late": host("02:00:5e:00:00:02", f"{NET}.240"),
+             "mute": host("02:00:5e:00:00:03", MUTE, sysctl={"net.ipv4.conf.all.arp_ignore": "8"})}
+    answering = {(f"{NET}.240", "02:00:5e:00:00:02")}
+    for n, octet in enumerate(octets):
+        prefix = PI_PREFIXES[n % 6] if n < 50 else list(OTHER_PREFIXES)[n % 4]
+        mac = f"{prefix}:{n >> 8:02x}:{n & 255:02x}:{octet:02x}"
+        hosts[f"{'pi' if n < 50 else 'pc'}{n}"] = host(mac, f"{NET}.{octet}")
+        answering.add((f"{NET}.{octet}", mac))
+    for name, (ip, mac) in CONFLICT.items():
+        hosts[name] = host(mac, ip)
+        answering.add((ip, mac))
+    answering |= set(LATE.items())
+    pis = {(ip, mac) for ip, mac in answering if mac[:8] in PI_PREFIXES}
+    return {"switches": ["lan"], "hosts": hosts}, answering, pis
+
+
+def start_late_responder(lab, name="late", answers=LATE, unsolicited=(UNASKED,)):
+    argv = [PYTHON, "-m", "tests.lab.responders", "--delay", "0.2"] + [f"--unsolicited={ip}={mac}" for ip, mac in unsolicited]
+    proc = lab.popen(name, argv + [f"{ip}={mac}" for ip, mac in answers.items()], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdout.readline().strip() == "ready"
+
+
+@pytest.fixture(scope="module")
+def pi_lan():
+    if os.geteuid() != 0:
+        pytest.skip("namespace labs need root")
+    spec, answering, pis = pi_lan_spec()
+    lab = Lab(spec).up()
+    try:
+        start_late_responder(lab)
+        lab.answering, lab.pis = answering, pis
+        yield lab
+    finally:
+        lab.down()
+
+
+def pairs(hosts):
+    return {(h["ip"], h["mac"]) for h in hosts}
+
+
+def discover(lab, **params):
+    return run_module(lab, "scanner", "layer2.linux.pi_discover", dict({"interface": "eth0"}, **params))
+
+
+# -- finding ------------------------------------------------------------------------------------------------------------------
+
+def test_every_host_found_and_nothing_else(pi_lan):
+    result = discover(pi_lan, all_hosts=True)
+    assert result["_status"] == "ok" and result["changed"] is False, result
+    assert pairs(result["hosts"]) == pi_lan.answering
+    assert pairs(result["raspberry_pis"]) == pi_lan.pis and len(pi_lan.pis) == 53
+    assert {h["mac"][:8] for h in result["raspberry_pis"]} == set(PI_PREFIXES)
+    found_ips = {h["ip"] for h in result["hosts"]}
+    assert MUTE not in found_ips and UNASKED[0] not in found_ips
+    assert [(c["ip"], sorted(c["macs"])) for c in result["conflicts"]] == [(f"{NET}.250", sorted(mac for _ip, mac in CONFLICT.values()))]
+    assert result["counts"] == {"addresses_asked": 253, "requests_sent": result["counts"]["requests_sent"], "responders": len(found_ips),
+                                "raspberry_pis": 53, "conflicts": 1}
+    assert result["networks"] == [f"{NET}.0/24"] and result["interfaces"] == ["eth0"]
+
+
+def test_vendors_come_from_the_ieee_registry(pi_lan):
+    by_mac = {h["mac"]: h for h in discover(pi_lan, all_hosts=True)["hosts"]}
+    for mac, found in by_mac.items():
+        prefix = mac[:8]
+        expected = PI_VENDORS.get(prefix, "Raspberry Pi Trading Ltd") if prefix in PI_PREFIXES else OTHER_PREFIXES.get(prefix)
+        if prefix == "00:11:32":
+            expected = "Synology Incorporated"
+        if prefix == "02:00:5e":
+            expected = None
+        assert found["vendor"] == expected, found
+        assert found["is_raspberry_pi"] == (prefix in PI_PREFIXES)
+
+
+def test_only_the_pis_by_default_and_in_check_mode(pi_lan):
+    result = run_module(pi_lan, "scanner", "layer2.linux.pi_discover", {"network": [f"{NET}.0/24"]}, check=True)
+    assert result["_status"] == "ok" and result["changed"] is False, result
+    assert pairs(result["hosts"]) == pairs(result["raspberry_pis"]) == pi_lan.pis
+
+
+def test_every_pi_on_every_run(pi_lan):
+    """Five scans in a row through the engine the module uses: each one finds every host, the late ones included."""
+    code = (f"import json, sys; sys.path.insert(0, {str(ansible_env()['ANSIBLE_COLLECTIONS_PATH'])!r});"
+            "from ansible_collections.layer2.linux.plugins.module_utils._scan import discover_here;"
+            "print(json.dumps([discover_here(interface='eth0', all_hosts=True)['hosts'] for _ in range(5)]))")
+    runs = json.loads(pi_lan.run("scanner", [PYTHON, "-c", code]).stdout)
+    assert [len(pairs(hosts)) for hosts in runs] == [len(pi_lan.answering)] * 5
+    assert all(pairs(hosts) == pi_lan.answering for hosts in runs)
+
+
+def test_late_answerers_are_found_with_retries(pi_lan):
+    hurried = discover(pi_lan, all_hosts=True, retries=0, timeout=0.1)
+    missing = pi_lan.answering - pairs(hurried["hosts"])
+    assert missing == set(LATE.items()), "without a retry a 0.1 s wait misses exactly the 200 ms answerers"
+    patient = discover(pi_lan, all_hosts=True, retries=2, timeout=0.1)
+    assert pairs(patient["hosts"]) == pi_lan.answering
+    late = [h for h in patient["hosts"] if h["ip"] in LATE]
+    assert all(h["rtt_ms"] >= 190 for h in late), late
+
+
+def test_excluded_addresses_are_not_asked(pi_lan):
+    pi_ip = sorted(pi_lan.pis)[0][0]
+    result = discover(pi_lan, network=[f"{NET}.0/24"], exclude=[pi_ip, f"{NET}.128/25"], all_hosts=True)
+    expected = {(ip, mac) for ip, mac in pi_lan.answering if ip != pi_ip and int(ip.rsplit(".", 1)[1]) < 128}
+    assert pairs(result["hosts"]) == expected
+    assert result["counts"]["addresses_asked"] == 125  # .1-.127 without the scanner and the excluded Pi
+
+
+# -- the inventory plugin -----------------------------------------------------------------------------------------------------
+
+def unwrap(value):
+    """ansible-inventory --list marks strings from plugins as unsafe: {"__ansible_unsafe": "x"} -> "x"."""
+    if isinstance(value, dict):
+        return value["__ansible_unsafe"] if set(value) == {"__ansible_unsafe"} else {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def inventory_list(lab, tmp_path, config: dict, name="lab.arp_scan.yml", args=(), prefix=(), env=None):
+    """ansible-inventory --list on an arp_scan source, run inside the scanner's namespace (never on the real interfaces)."""
+    source = tmp_path / name
+    source.write_text(json.dumps(dict({"plugin": "layer2.linux.arp_scan"}, **config)))
+    argv = list(prefix) + [str(ANSIBLE_BIN / "ansible-inventory"), "-i", str(source), "--list", *args]
+    proc = lab.run("scanner", argv, check=False, env=ansible_env(dict({"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1"}, **(env or {}))))
+    return proc, (unwrap(json.loads(proc.stdout)) if proc.returncode == 0 else None)
+
+
+def test_inventory_groups_and_hostvars(pi_lan, tmp_path):
+    config = {"interface": "eth0", "all_hosts": True, "compose": {"ansible_user": "'pi'"},
+              "keyed_groups": [{"key": "mac[:8] | replace(':', '')", "prefix": "oui"}]}
+    proc, inv = inventory_list(pi_lan, tmp_path, config)
+    assert proc.returncode == 0, proc.stderr
+    hostvars = inv["_meta"]["hostvars"]
+    answering_ips = {ip for ip, _mac in pi_lan.answering}
+    assert set(hostvars) == answering_ips
+    pi_ips = {ip for ip, _mac in pi_lan.pis}
+    conflict_ip = f"{NET}.250"
+    assert set(inv["raspberry_pi"]["hosts"]) - {conflict_ip} == pi_ips - {conflict_ip}
+    assert "address conflict" in proc.stderr
+    for ip, mac in pi_lan.answering - {pair for pair in pi_lan.answering if pair[0] == conflict_ip}:
+        assert hostvars[ip]["ansible_host"] == ip and hostvars[ip]["mac"] == mac and hostvars[ip]["ansible_user"] == "pi"
+        assert (ip in inv["raspberry_pi"]["hosts"]) == hostvars[ip]["is_raspberry_pi"] == (mac[:8] in PI_PREFIXES)
+    intel = {ip for ip, mac in pi_lan.answering if mac.startswith("00:1b:21")}
+    assert set(inv["vendor_intel_corporate"]["hosts"]) == intel == set(inv["oui_001b21"]["hosts"])
+    assert {ip for ip, mac in pi_lan.pis if mac.startswith("b8:27:eb") and ip != conflict_ip} <= set(inv["vendor_raspberry_pi_foundation"]["hosts"])
+    assert hostvars[f"{NET}.244"]["vendor"] is None and f"{NET}.244" in inv["vendor_unknown"]["hosts"]
+
+
+def test_inventory_pis_only_by_default(pi_lan, tmp_path):
+    proc, inv = inventory_list(pi_lan, tmp_path, {"network": f"{NET}.0/24"})
+    assert proc.returncode == 0, proc.stderr
+    assert set(inv["_meta"]["hostvars"]) == set(inv["raspberry_pi"]["hosts"]) == {ip for ip, _mac in pi_lan.pis}
+
+
+def test_inventory_refuses_a_file_name_it_does_not_own(pi_lan, tmp_path):
+    proc, _inv = inventory_list(pi_lan, tmp_path, {"interface": "eth0"}, name="lab.yml")
+    assert proc.returncode != 0
+
+
+# -- privileges and bad input -------------------------------------------------------------------------------------------------
+
+# root, but without CAP_NET_RAW: what an unprivileged controller or a become-less task has
+NO_NET_RAW = ["setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw"]
+
+
+def test_without_cap_net_raw_the_inventory_says_so(pi_lan, tmp_path):
+    proc, _inv = inventory_list(pi_lan, tmp_path, {"interface": "eth0"}, prefix=NO_NET_RAW)
+    assert proc.returncode != 0
+    assert "needs root or the CAP_NET_RAW capability" in proc.stderr, proc.stderr
+
+
+def test_without_cap_net_raw_the_module_says_so(pi_lan):
+    argv = NO_NET_RAW + [str(ANSIBLE_BIN / "ansible"), "localhost", "-c", "local", "-m", "layer2.linux.pi_discover", "-a", "interface=eth0"]
+    proc = pi_lan.run("scanner", argv, check=False, env=ansible_env())
+    assert proc.returncode != 0
+    assert "needs root or the CAP_NET_RAW capability" in proc.stdout, proc.stdout + proc.stderr
+
+
+BAD_INPUT = [
+    ({"network": "192.0.2.0/33"}, "is not an IPv4 network in CIDR form"),
+    ({"network": "2001:db8::/64"}, "ARP scans are IPv4 only"),
+    ({"network": "10.0.0.0/8"}, "more than a /16"),
+    ({"interface": "eth9"}, "there is no interface 'eth9'"),
+    ({"interface": "lo", "network": "127.0.0.0/24"}, "ARP needs an Ethernet interface"),
+    ({"interface": "eth0", "network": "198.18.0.0/24"}, "eth0 has no address in 198.18.0.0/24: give source_address"),
+    ({"network": "198.18.0.0/24"}, "no interface of this host has an address in 198.18.0.0/24"),
+    ({"interface": "eth0", "source_address": "banana"}, "source_address 'banana' is not an IPv4 address"),
+    ({"interface": "eth0", "rate": 0}, "rate 0 packets/s is outside 1-100000"),
+    ({"interface": "eth0", "rate": 1000000}, "rate 1000000 packets/s is outside 1-100000"),
+    ({"interface": "eth0", "timeout": 0}, "timeout between 0 and 60 seconds"),
+    ({"interface": "eth0", "retries": -1}, "retries must be 0 or more"),
+    ({"interface": "eth0", "ouis": ["b8:27"]}, "'b8:27' is not a MAC prefix"),
+    ({"interface": "eth0", "exclude": ["banana"]}, "'banana' is not an IPv4 network"),
+    ({}, "one of the following is required: network, interface"),
+]
+
+
+def test_bad_input_is_refused_clearly_and_nothing_is_sent(make_lab):
+    lab = make_lab({"switches": ["lan"], "hosts": {"scanner": host("02:00:5e:00:00:01", "192.0.2.1"), "pi": host("b8:27:eb:00:00:02", "192.0.2.2")}})
+    tasks = [{"name": f"bad {n}", "layer2.linux.pi_discover": params, "ignore_errors": True} for n, (params, _msg) in enumerate(BAD_INPUT)]
+    run = run_playbook([{"hosts": "scanner", "gather_facts": False, "tasks": tasks}], lab.inventory(python=PYTHON))
+    status = {r["task"]: r["status"] for r in run.results}  # "ignored": failed, under ignore_errors
+    for n, (params, message) in enumerate(BAD_INPUT):
+        result = run.task(f"bad {n}", "scanner")
+        assert status[f"bad {n}"] == "ignored" and message in result["msg"], (params, result.get("msg"))
+    assert lab.neighbour("pi", "192.0.2.1") is None, "a refused scan sent nothing: the Pi never heard of the scanner"
+
+
+def test_a_foreign_network_with_a_source_address(make_lab):
+    """The scanner has no address in 203.0.113.0/24; with source_address it asks from one and finds the Pi there."""
+    lab = make_lab({"switches": ["lan"], "hosts": {"scanner": host("02:00:5e:00:00:01", "192.0.2.1"),
+                                                  "pi": {"links": [{"switch": "lan", "mac": "e4:5f:01:00:00:02", "addresses": ["203.0.113.5/24"]}]}}})
+    result = run_module(lab, "scanner", "layer2.linux.pi_discover", {"interface": "eth0", "network": "203.0.113.0/24", "source_address": "203.0.113.250"})
+    assert pairs(result["raspberry_pis"]) == {("203.0.113.5", "e4:5f:01:00:00:02")}, result
+
+
+# -- the playbook -------------------------------------------------------------------------------------------------------------
+
+def test_discover_pis_playbook(make_lab, tmp_path):
+    lab = make_lab({"switches": ["lan"], "hosts": {
+        "scanner": host("02:00:5e:00:00:01", "192.0.2.1"),
+        "pi_a": host("b8:27:eb:00:00:0a", "192.0.2.10"), "pi_b": host("d8:3a:dd:00:00:0b", "192.0.2.11"),
+        "pc": host("00:1b:21:00:00:0c", "192.0.2.12")}})
+    inventory = lab.inventory(python=PYTHON)
+    # The lab's hosts are also known by their addresses, so the Pis the scan adds are reachable through their namespaces.
+    for name, ip in {"pi_a": "192.0.2.10", "pi_b": "192.0.2.11", "pc": "192.0.2.12"}.items():
+        inventory["all"]["hosts"][ip] = inventory["all"]["hosts"].pop(name)
+    out_file = tmp_path / "pis.yml"
+    run = run_playbook(ROOT / "playbooks" / "discover_pis.yml", inventory,
+                       extra_vars={"discover_pis_from": "scanner", "discover_pis_interface": "eth0", "discover_pis_inventory_file": str(out_file)})
+    assert run.rc == 0, run.stdout + run.stderr
+    pinged = sorted(r["host"] for r in run.results if r["task"] == "Ping each Pi" and r["status"] == "ok")
+    assert pinged == ["192.0.2.10", "192.0.2.11"]
+    import yaml
+
+    written = yaml.safe_load(out_file.read_text())
+    assert written == {"all": {"children": {"raspberry_pi": {"hosts": {
+        "192.0.2.10": {"ansible_user": "pi", "mac": "b8:27:eb:00:00:0a", "vendor": "Raspberry Pi Foundation"},
+        "192.0.2.11": {"ansible_user": "pi", "mac": "d8:3a:dd:00:00:0b", "vendor": "Raspberry Pi Trading Ltd"}}}}}}
+
+
+def test_discover_pis_playbook_runs_a_role(make_lab, tmp_path):
+    lab = make_lab({"switches": ["lan"], "hosts": {"scanner": host("02:00:5e:00:00:01", "192.0.2.1"), "pi": host("2c:cf:67:00:00:0a", "192.0.2.10")}})
+    inventory = lab.inventory(python=PYTHON)
+    inventory["all"]["hosts"]["192.0.2.10"] = inventory["all"]["hosts"].pop("pi")
+    role = tmp_path / "roles" / "pi_hello" / "tasks"
+    role.mkdir(parents=True)
+    (role / "main.yml").write_text("- name: Hello from the role\n  ansible.builtin.command: cat /sys/class/net/eth0/address\n  changed_when: false\n")
+    run = run_playbook(ROOT / "playbooks" / "discover_pis.yml", inventory, env={"ANSIBLE_ROLES_PATH": str(tmp_path / "roles")},
+                       extra_vars={"discover_pis_from": "scanner", "discover_pis_network": ["192.0.2.0/24"], "discover_pis_role": "pi_hello"})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.task("pi_hello : Hello from the role", "192.0.2.10")["stdout"] == "2c:cf:67:00:00:0a"
+    assert not [r for r in run.results if r["task"] == "Ping each Pi" and r["status"] == "ok"]
