@@ -1,0 +1,80 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The seed's topology for the vlan_router role, as data: shared by the kernel-tier test, Molecule and the bench.
+
+    internet (198.51.100.1, treats 203.0.113.0/24 as on-link) --[uplink]-- eth0 router eth1 --[trunk]--+-- compute1: vm1 (1234), vm3 (1235)
+                                                                                                       +-- compute2: vm2 (1234), vm4 (1236)
+
+Each compute node bridges its VMs onto the trunk through its own VLAN sub-interfaces, as a KVM host does.
+VLAN 1234 is public (vm1 203.0.113.11, vm2 203.0.113.12 and the routed 203.0.113.65); 1235 is private behind
+NAT (vm3 10.1.35.11); 1236 is private and may open connections to 1234 (vm4 10.1.36.11).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "vlan_router"
+
+# vm name -> (compute node, VLAN id, addresses, the router's address in that VLAN)
+VMS = {
+    "vm1": ("compute1", 1234, ["203.0.113.11/26"], "203.0.113.1"),
+    "vm2": ("compute2", 1234, ["203.0.113.12/26", "203.0.113.65/32"], "203.0.113.1"),
+    "vm3": ("compute1", 1235, ["10.1.35.11/24"], "10.1.35.1"),
+    "vm4": ("compute2", 1236, ["10.1.36.11/24"], "10.1.36.1"),
+}
+ROUTER_UPLINK = "198.51.100.2"
+INTERNET = "198.51.100.1"
+# Run in the internet namespace: prints "ready", then the source address of the first UDP datagram to port 5555.
+UDP_SINK = (
+    "import socket, sys\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 5555)); s.settimeout(60)\n"
+    "print('ready', flush=True); data, peer = s.recvfrom(100); print(peer[0], flush=True)\n"
+)
+
+
+def spec() -> dict:
+    hosts = {
+        "router": {"links": [{"switch": "trunk", "ifname": "eth1"}, {"switch": "uplink", "ifname": "eth0", "addresses": [f"{ROUTER_UPLINK}/24"]}]},
+        # The upstream router: the public subnet is on-link for it, so it ARPs for the VMs' addresses on the uplink.
+        "internet": {"links": [{"switch": "uplink", "ifname": "eth0", "addresses": [f"{INTERNET}/24"]}], "routes": ["203.0.113.0/24 dev eth0"]},
+        "compute1": {"links": [{"switch": "trunk", "ifname": "eth0"}]},
+        "compute2": {"links": [{"switch": "trunk", "ifname": "eth0"}]},
+    }
+    for vm, (compute, _vid, addresses, _gw) in VMS.items():
+        hosts[compute]["links"].append({"peer": f"{vm}:eth0", "ifname": vm})
+        hosts[vm] = {"links": [{"peer": f"{compute}:{vm}", "ifname": "eth0", "addresses": addresses}]}
+    return {"switches": ["trunk", "uplink"], "hosts": hosts}
+
+
+def bridge_vms(lab) -> None:
+    """On each compute node: a VLAN sub-interface per tenant VLAN on the trunk, bridged with its VMs' cables."""
+    by_compute: dict[str, dict[int, list[str]]] = {}
+    for vm, (compute, vid, _addresses, _gw) in VMS.items():
+        by_compute.setdefault(compute, {}).setdefault(vid, []).append(vm)
+    for compute, vlans in by_compute.items():
+        lines = []
+        for vid, vms in vlans.items():
+            lines += [f"link add link eth0 name eth0.{vid} type vlan id {vid}", f"link add name br{vid} type bridge",
+                      f"link set eth0.{vid} master br{vid}", f"link set eth0.{vid} up", f"link set br{vid} up"]
+            lines += [f"link set {vm} master br{vid}" for vm in vms]
+        lab.run(compute, ["ip", "-batch", "-"], input="\n".join(lines) + "\n")
+
+
+def seed_vars(root, backend: str = "systemd-networkd") -> dict:
+    variables = yaml.safe_load((GOLDEN / "vars.yml").read_text())
+    variables.update(vlan_router_root=str(root), vlan_router_persistence=backend)
+    return variables
+
+
+def inventory(lab, router_vars: dict | None = None) -> dict:
+    """routers: the router (with its variables); vlan_router_clients: the VMs with their gateway."""
+    inv = lab.inventory(python=sys.executable)
+    inv["all"]["children"] = {
+        "routers": {"hosts": {"router": dict(router_vars or {})}},
+        "vlan_router_clients": {"hosts": {vm: {"vlan_router_gateway": gw} for vm, (_c, _v, _a, gw) in VMS.items()}},
+    }
+    return inv
