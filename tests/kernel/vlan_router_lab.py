@@ -78,3 +78,54 @@ def inventory(lab, router_vars: dict | None = None) -> dict:
         "vlan_router_clients": {"hosts": {vm: {"vlan_router_gateway": gw} for vm, (_c, _v, _a, gw) in VMS.items()}},
     }
     return inv
+
+
+def nft_ip_family(lab, host: str = "router") -> bool:
+    """Can this kernel load nf_tables tables of the ip family? (Debian's UML kernel cannot: bridge family only.)"""
+    probe = lab.run(host, ["nft", "add", "table", "ip", "l2probe"], check=False).returncode == 0
+    lab.run(host, ["nft", "delete", "table", "ip", "l2probe"], check=False)
+    return probe
+
+
+def hold(state_file: str) -> int:
+    """Build the lab in a detached process that keeps it until SIGTERM (Molecule's prepare and cleanup use this).
+
+    The parent returns once the child wrote the state file: its pid and each host's namespace name.
+    """
+    import json
+    import os
+    import signal
+    import time
+
+    if os.path.exists(state_file):
+        os.unlink(state_file)
+    if os.fork():
+        for _ in range(1200):
+            if os.path.exists(state_file):
+                return 0
+            time.sleep(0.1)
+        return 1
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # the caller (Ansible's command module) waits for its pipes to close
+        os.dup2(devnull, fd)
+    from tests.lab import Lab
+
+    lab = Lab(spec(), name="molecule").up()
+    bridge_vms(lab)
+    state = {"pid": os.getpid(), "netns": {host: lab.netns(host) for host in lab.hosts}, "nft_ip_family": nft_ip_family(lab),
+             "gateways": {vm: gw for vm, (_c, _v, _a, gw) in VMS.items()}}
+    with open(state_file + ".tmp", "w") as handle:
+        json.dump(state, handle)
+    os.replace(state_file + ".tmp", state_file)
+    signal.signal(signal.SIGTERM, lambda *_: (lab.down(), os._exit(0)))
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    import sys as _sys
+
+    if len(_sys.argv) != 3 or _sys.argv[1] != "hold":
+        _sys.exit("usage: python -m tests.kernel.vlan_router_lab hold STATE_FILE")
+    _sys.exit(hold(_sys.argv[2]))
