@@ -4,9 +4,10 @@
 
 One pass sends a broadcast ARP request to every target, paced at `rate` packets per second. An address that
 stays silent for `retry_interval` (0.1 s) is asked again, up to `retries` more times; addresses that answered never are.
-Replies are collected after the last request for `timeout` seconds at most, and less when the network is quick:
-the wait adapts to the slowest answer seen so far (one and a half times it plus 50 ms, at least MIN_WAIT), so a LAN that answers in a
-millisecond is not waited on for half a second, and one with a 200 ms straggler is.
+A silent address is given up once the wait W has passed since its first request and MIN_WAIT (0.15 s) since its
+last, W being at most `timeout` and adapted to the answers seen so far: one and a half times the slowest plus 50 ms,
+at least MIN_WAIT. A LAN that answers in a millisecond is not waited on for half a second; one with a 200 ms
+straggler is waited on long enough for another like it.
 A reply counts only when it comes from an address we asked and is addressed to our source address;
 one address answered from two MACs is a conflict.
 """
@@ -204,7 +205,7 @@ class ArpScan:
 
     def _loop(self, sock) -> None:
         interval = 1.0 / self.rate
-        start = next_send = last_send = self._clock()
+        start = next_send = self._last_send = self._last_first_send = self._clock()
         while True:
             now = self._clock()
             while now >= next_send:
@@ -212,14 +213,13 @@ class ArpScan:
                 if ip is None:
                     break
                 self._send(sock, ip, now)
-                last_send = now
                 # no catching up after an idle spell: pace from now, never burst
                 next_send = max(next_send + interval, now - interval)
             self._drain(sock)
             self._drop_answered_retries()
-            if not self._fresh and not self._retry and now >= last_send + self._final_wait():
+            if not self._fresh and not self._retry and now >= self._end():
                 break
-            wake = self._next_wake(next_send, last_send)
+            wake = self._next_wake(next_send)
             select.select([sock], [], [], max(0.0, wake - self._clock()))
         self.result.duration = self._clock() - start
 
@@ -245,20 +245,24 @@ class ArpScan:
         except OSError as exc:
             raise ScanError(f"sending on {self.interface} failed: {exc.strerror}") from None
         target.attempts += 1
-        target.first_sent = target.first_sent or now
+        self._last_send = now
+        if not target.first_sent:
+            target.first_sent = self._last_first_send = now
         self.result.sent += 1
         if target.attempts < self.attempts:
             self._retry.append((now + self.retry_interval, ip))
 
-    def _next_wake(self, next_send: float, last_send: float) -> float:
+    def _next_wake(self, next_send: float) -> float:
         if self._fresh:
             return next_send
         if self._retry:
             return max(next_send, self._retry[0][0])
-        return last_send + self._final_wait()
+        return self._end()
 
-    def _final_wait(self) -> float:
-        return min(self.timeout, max(MIN_WAIT, 1.5 * self._slowest + 0.05))
+    def _end(self) -> float:
+        """When the last silent address is given up: the adaptive wait after its first request, and a short one after its last."""
+        wait = min(self.timeout, max(MIN_WAIT, 1.5 * self._slowest + 0.05))
+        return max(self._last_first_send + wait, self._last_send + min(wait, MIN_WAIT))
 
     def _drain(self, sock) -> None:
         while True:
