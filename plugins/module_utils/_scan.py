@@ -270,7 +270,7 @@ class ArpScan:
                 frame, address = sock.recvfrom(128)
             except (BlockingIOError, InterruptedError):
                 return
-            if len(address) > 2 and address[2] == PACKET_OUTGOING:
+            if isinstance(address, tuple) and len(address) > 2 and address[2] == PACKET_OUTGOING:
                 continue
             self._accept(parse_reply(frame), self._clock())
 
@@ -355,7 +355,9 @@ def _parse_source(text):
 
 
 def _source_in(addresses, net):
-    return next((a.ip for a in addresses if a.ip in net), None)
+    """An address of the interface on the scanned segment: inside the network, or on a connected network overlapping it."""
+    inside = [a.ip for a in addresses if a.ip in net]
+    return (inside or [a.ip for a in addresses if a.network.prefixlen < 32 and a.network.overlaps(net)] or [None])[0]
 
 
 def _plan(plans, name, link_facts, src, net, own) -> None:
