@@ -58,8 +58,9 @@ options:
         because announcing another host's address diverts its traffic (ARP poisoning).
     type: bool
     default: false
-extends_documentation_fragment:
-  - layer2.linux.requirements.PYROUTE2
+requirements:
+  - Linux; the module reads interfaces and addresses over rtnetlink and sends on an C(AF_PACKET) socket, with the Python
+    standard library only (no pyroute2, so it starts fast).
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -173,9 +174,8 @@ frames:
       time: 1764016500.123
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils import _arp
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 
 
 def main():
@@ -191,8 +191,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=str(PYROUTE2_IMPORT_ERROR))
     try:
         result = _arp.announce(module.params, check_mode=module.check_mode)
     except _arp.ArpError as exc:

@@ -114,3 +114,11 @@ def test_is_answer_accepts_replies_and_advertisements_for_the_target_only():
 def test_bad_mac_is_refused(bad):
     with pytest.raises(ValueError):
         _arp.gratuitous_request(bad, IP)
+
+
+def test_stdlib_lookups_read_this_hosts_loopback():
+    # The module finds interfaces and address holders without pyroute2 (rtnetlink dump and ioctls, no root needed).
+    links = _arp.local_links()
+    assert links["lo"]["mac"] is None and links["lo"]["up"]
+    assert _arp.address_holder("127.0.0.1") == "lo"
+    assert _arp.address_holder("192.0.2.254") is None
