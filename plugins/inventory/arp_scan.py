@@ -18,7 +18,7 @@ description:
   - An address answered from two MACs (a conflict) becomes one host with the first MAC that answered, and a warning.
 version_added: 1.0.0
 author:
-  - layer2.linux contributors
+  - layer2.linux contributors (@layer2-linux)
 requirements:
   - pyroute2 and netaddr on the controller.
 extends_documentation_fragment:

@@ -18,7 +18,7 @@ description:
   - The scan changes nothing on the host, so it runs in check mode too and always reports C(changed=false).
 version_added: 1.0.0
 author:
-  - layer2.linux contributors
+  - layer2.linux contributors (@layer2-linux)
 options:
   network:
     description:

@@ -53,9 +53,9 @@ def pi_lan_spec():
     return {"switches": ["lan"], "hosts": hosts}, answering, pis
 
 
-def start_late_responder(lab, name="late", answers=LATE, unsolicited=(UNASKED,)):
-    argv = [PYTHON, "-m", "tests.lab.responders", "--delay", "0.2"] + [f"--unsolicited={ip}={mac}" for ip, mac in unsolicited]
-    proc = lab.popen(name, argv + [f"{ip}={mac}" for ip, mac in answers.items()], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+def start_late_responder(lab):
+    argv = [PYTHON, "-m", "tests.lab.responders", "--delay", "0.2", f"--unsolicited={UNASKED[0]}={UNASKED[1]}"]
+    proc = lab.popen("late", argv + [f"{ip}={mac}" for ip, mac in LATE.items()], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert proc.stdout.readline().strip() == "ready"
 
 
@@ -247,8 +247,8 @@ def test_bad_input_is_refused_clearly_and_nothing_is_sent(make_lab):
 
 def test_a_foreign_network_with_a_source_address(make_lab):
     """The scanner has no address in 203.0.113.0/24; with source_address it asks from one and finds the Pi there."""
-    lab = make_lab({"switches": ["lan"], "hosts": {"scanner": host("02:00:5e:00:00:01", "192.0.2.1"),
-                                                  "pi": {"links": [{"switch": "lan", "mac": "e4:5f:01:00:00:02", "addresses": ["203.0.113.5/24"]}]}}})
+    pi = {"links": [{"switch": "lan", "mac": "e4:5f:01:00:00:02", "addresses": ["203.0.113.5/24"]}]}
+    lab = make_lab({"switches": ["lan"], "hosts": {"scanner": host("02:00:5e:00:00:01", "192.0.2.1"), "pi": pi}})
     result = run_module(lab, "scanner", "layer2.linux.pi_discover", {"interface": "eth0", "network": "203.0.113.0/24", "source_address": "203.0.113.250"})
     assert pairs(result["raspberry_pis"]) == {("203.0.113.5", "e4:5f:01:00:00:02")}, result
 

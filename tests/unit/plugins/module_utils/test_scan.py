@@ -60,8 +60,8 @@ def test_a_request_is_a_broadcast_who_has():
 
 
 def test_only_ipv4_arp_replies_parse():
-    assert parse_reply(reply("b8:27:eb:00:00:02", "192.0.2.2")) == (_scan.mac_bytes("b8:27:eb:00:00:02"), socket.inet_aton("192.0.2.2"),
-                                                                   socket.inet_aton(ME_IP))
+    expected = (_scan.mac_bytes("b8:27:eb:00:00:02"), socket.inet_aton("192.0.2.2"), socket.inet_aton(ME_IP))
+    assert parse_reply(reply("b8:27:eb:00:00:02", "192.0.2.2")) == expected
     assert parse_reply(reply("b8:27:eb:00:00:02", "192.0.2.2", op=1)) is None
     assert parse_reply(b"\x00" * 20) is None
     assert parse_reply(reply("b8:27:eb:00:00:02", "192.0.2.2")[:12] + b"\x08\x00" + b"\x00" * 40) is None
@@ -122,20 +122,20 @@ def test_silent_addresses_are_retried_and_answered_ones_are_not():
 
 def test_a_late_answer_is_caught_by_the_retries_and_missed_without():
     hosts = {"192.0.2.5": [("dc:a6:32:00:00:05", 0.2)]}
-    hurried, _ = scan_fake(hosts, ["192.0.2.5"], retries=0, timeout=0.1)
+    hurried = scan_fake(hosts, ["192.0.2.5"], retries=0, timeout=0.1)[0]
     assert hurried.replies == []
-    patient, _ = scan_fake(hosts, ["192.0.2.5"], retries=2, timeout=0.1)
+    patient = scan_fake(hosts, ["192.0.2.5"], retries=2, timeout=0.1)[0]
     assert [r.ip for r in patient.replies] == ["192.0.2.5"] and patient.replies[0].rtt_ms >= 190
 
 
 def test_two_macs_for_one_address_are_a_conflict():
-    result, _ = scan_fake({"192.0.2.7": [("b8:27:eb:00:00:07", 0), ("00:11:32:00:00:07", 0.01)]}, ["192.0.2.7"], timeout=0.2)
+    result = scan_fake({"192.0.2.7": [("b8:27:eb:00:00:07", 0), ("00:11:32:00:00:07", 0.01)]}, ["192.0.2.7"], timeout=0.2)[0]
     assert result.conflicts() == [{"ip": "192.0.2.7", "macs": ["b8:27:eb:00:00:07", "00:11:32:00:00:07"]}]
 
 
 def test_replies_nobody_asked_for_are_ignored():
     unasked = [reply("b8:27:eb:00:00:09", "198.51.100.9"), reply("b8:27:eb:00:00:03", "192.0.2.3", tpa="192.0.2.99")]
-    result, _ = scan_fake({}, ["192.0.2.3"], extra_replies=unasked, retries=0, timeout=0.2)
+    result = scan_fake({}, ["192.0.2.3"], extra_replies=unasked, retries=0, timeout=0.2)[0]
     assert result.replies == []
 
 
