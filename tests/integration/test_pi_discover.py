@@ -191,6 +191,18 @@ def test_inventory_pis_only_by_default(pi_lan, tmp_path):
     assert set(inv["_meta"]["hostvars"]) == set(inv["raspberry_pi"]["hosts"]) == {ip for ip, _mac in pi_lan.pis}
 
 
+def test_inventory_cache_serves_the_last_scan_until_flushed(make_lab, tmp_path):
+    lab = make_lab({"switches": ["lan"], "hosts": {"scanner": host("02:00:5e:00:00:01", "192.0.2.1"), "pi": host("28:cd:c1:00:00:02", "192.0.2.2")}})
+    config = {"interface": "eth0", "cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
+    first = inventory_list(lab, tmp_path, config)[1]
+    lab.run("pi", ["ip", "link", "set", "eth0", "down"])
+    cached = inventory_list(lab, tmp_path, config)[1]
+    flushed = inventory_list(lab, tmp_path, config, args=["--flush-cache"])[1]
+    assert first["raspberry_pi"]["hosts"] == cached["raspberry_pi"]["hosts"] == ["192.0.2.2"]
+    assert list((tmp_path / "cache").iterdir()), "the scan was written to the cache"
+    assert "192.0.2.2" not in flushed["_meta"]["hostvars"]
+
+
 def test_inventory_refuses_a_file_name_it_does_not_own(pi_lan, tmp_path):
     proc, _inv = inventory_list(pi_lan, tmp_path, {"interface": "eth0"}, name="lab.yml")
     assert proc.returncode != 0
