@@ -125,7 +125,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 hosts:
-  description: The hosts that answered (only the Raspberry Pis unless O(all_hosts=true)), sorted by address.
+  description:
+    - The hosts that answered (only the Raspberry Pis unless O(all_hosts=true)), sorted by address.
+    - An address answered from two MACs (see RV(conflicts)) has one entry per MAC.
   returned: success
   type: list
   elements: dict

@@ -127,9 +127,9 @@ def test_every_pi_on_every_run(pi_lan):
 
 
 def test_late_answerers_are_found_with_retries(pi_lan):
-    hurried = discover(pi_lan, all_hosts=True, retries=0, timeout=0.1)
+    hurried = discover(pi_lan, all_hosts=True, retries=0, timeout=0.05)
     missing = pi_lan.answering - pairs(hurried["hosts"])
-    assert missing == set(LATE.items()), "without a retry a 0.1 s wait misses exactly the 200 ms answerers"
+    assert missing == set(LATE.items()), "without a retry a 0.05 s wait misses exactly the 200 ms answerers"
     patient = discover(pi_lan, all_hosts=True, retries=2, timeout=0.1)
     assert pairs(patient["hosts"]) == pi_lan.answering
     late = [h for h in patient["hosts"] if h["ip"] in LATE]

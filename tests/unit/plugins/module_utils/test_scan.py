@@ -122,7 +122,7 @@ def test_silent_addresses_are_retried_and_answered_ones_are_not():
 
 def test_a_late_answer_is_caught_by_the_retries_and_missed_without():
     hosts = {"192.0.2.5": [("dc:a6:32:00:00:05", 0.2)]}
-    hurried = scan_fake(hosts, ["192.0.2.5"], retries=0, timeout=0.1)[0]
+    hurried = scan_fake(hosts, ["192.0.2.5"], retries=0, timeout=0.05)[0]
     assert hurried.replies == []
     patient = scan_fake(hosts, ["192.0.2.5"], retries=2, timeout=0.1)[0]
     assert [r.ip for r in patient.replies] == ["192.0.2.5"] and patient.replies[0].rtt_ms >= 190
