@@ -101,6 +101,8 @@ def test_make_before_break_moves_the_address_and_a_second_run_changes_nothing(la
     ping.terminate()
     out = ping.communicate()[0]
     assert "bytes from 192.0.2.100" in out
+    # The old host cannot win the address back: it no longer has it to send from.
+    assert lab.run("old", ["ping", "-c1", "-W1", "-I", ADDR, "192.0.2.1"], check=False).returncode != 0
     assert lab.run("gw", ["ping", "-c1", "-W1", ADDR]).returncode == 0
     assert gw_mac(lab, ADDR) == NEW_MAC
 
@@ -172,3 +174,20 @@ def test_failed_verification_rolls_the_move_back(lab):
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR)) == (True, False)
     assert gw_mac(lab, ADDR) == OLD_MAC
     assert lab.run("gw", ["ping", "-c1", "-W1", ADDR]).returncode == 0
+
+
+def test_missing_hosts_fail_clearly_and_change_nothing(lab):
+    run = run_playbook(PLAYBOOK, lab.inventory(python=sys.executable), extra_vars={"migrate_address_address": f"{ADDR}/24"})
+    assert run.rc != 0
+    assert "set migrate_address_to" in run.task("Require the new host")["msg"]
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
+
+
+def test_bad_variables_are_refused_before_any_change(lab):
+    run = migrate(lab, migrate_address_order="sideways")
+    assert run.rc != 0
+    assert "migrate_address_order" in run.stdout and "sideways" in run.stdout
+    run = migrate(lab, address="192.0.2.300/24")
+    assert run.rc != 0
+    assert "192.0.2.300" in run.stdout
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
