@@ -17,7 +17,7 @@ description:
     every probe is sent and the module listens to the end, so every host that answers for the address is listed."
   - Used by the C(layer2.linux.migrate_address) role for its pre-checks and its verification.
 author:
-  - layer2.linux contributors
+  - layer2.linux contributors (@layer2-linux)
 options:
   address:
     description: The address to ask for (a prefix length is accepted and ignored).

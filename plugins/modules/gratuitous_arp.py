@@ -20,7 +20,7 @@ description:
   - Frames are built in Python and sent on an C(AF_PACKET) raw socket; no C(arping) or scapy is needed.
   - Refuses to announce an address this host does not hold, because announcing someone else's address is ARP poisoning.
 author:
-  - layer2.linux contributors
+  - layer2.linux contributors (@layer2-linux)
 options:
   address:
     description:
