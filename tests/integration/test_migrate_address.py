@@ -191,3 +191,12 @@ def test_bad_variables_are_refused_before_any_change(lab):
     assert run.rc != 0
     assert "192.0.2.300" in run.stdout
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
+
+
+def test_break_before_make_when_asked(lab):
+    run = migrate(lab, migrate_address_order="break_before_make")
+    assert run.rc == 0, run.stdout
+    order = [r["task"].split(" : ", 1)[-1] for r in run.results if r["status"] != "skipped"]
+    assert order.index("Release the address on the old host first (break-before-make)") < order.index("Claim the address here")
+    assert not executed(run, "Release the address on the old host (make-before-break)")
+    assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (False, True, NEW_MAC)
