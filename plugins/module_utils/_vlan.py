@@ -143,7 +143,7 @@ def facts(link: dict, links_by_index: dict, addrs: dict) -> dict:
         "mtu": link["mtu"],
         "enabled": link["up"],
         "operstate": link["operstate"],
-        "addresses": [a.with_prefixlen for a in addrs.get(link["index"], [])],
+        "addresses": [a.with_prefixlen for a in sorted(addrs.get(link["index"], []), key=address_order)],
         **link["stats"],
     }
 
@@ -416,5 +416,11 @@ def predicted(spec, current: dict | None, work) -> dict | None:
         if spec[option] is not None:
             view[option] = spec[option]
     for _spec, remove, add in (w for w in work["addresses"] if w[0] is spec):
-        view["addresses"] = [a for a in view["addresses"] if a not in {r.with_prefixlen for r in remove}] + [a.with_prefixlen for a in add]
+        kept = [ipaddress.ip_interface(a) for a in view["addresses"] if a not in {r.with_prefixlen for r in remove}]
+        view["addresses"] = [a.with_prefixlen for a in sorted(kept + list(add), key=address_order)]
     return view
+
+
+def address_order(iface):
+    """IPv4 before IPv6, then by address: the same order whatever order the kernel dumps them in."""
+    return iface.version, int(iface.ip), iface.network.prefixlen
