@@ -99,16 +99,24 @@ def hold(state_file: str) -> int:
 
     if os.path.exists(state_file):
         os.unlink(state_file)
-    if os.fork():
+    log = state_file + ".log"
+    child = os.fork()
+    if child:
         for _ in range(1200):
             if os.path.exists(state_file):
                 return 0
+            if os.waitpid(child, os.WNOHANG)[0]:
+                break
             time.sleep(0.1)
+        sys.stderr.write(f"the lab did not come up; see {log}:\n" + (open(log).read() if os.path.exists(log) else ""))
         return 1
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):  # the caller (Ansible's command module) waits for its pipes to close
-        os.dup2(devnull, fd)
+    logfd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # The caller (Ansible's command module) waits for its pipes to close: the holder keeps none of them.
+    os.dup2(devnull, 0)
+    os.dup2(logfd, 1)
+    os.dup2(logfd, 2)
     from tests.lab import Lab
 
     lab = Lab(spec(), name="molecule").up()
