@@ -354,16 +354,18 @@ def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
         work = plan(specs, links, addrs, environ)
         if work["create"]:
             ensure_8021q(check_mode)
-        before = {s["name"]: config_view(f) for s, f in zip_specs(specs, report(links, addrs, specs))}
+        interfaces = report(links, addrs, specs)
+        before = {s["name"]: config_view(f) for s, f in zip_specs(specs, interfaces)}
         if check_mode:
             after = {s["name"]: predicted(s, before[s["name"]], work) for s in specs}
             interfaces = [dict(after[s["name"]], state="present") if after[s["name"]] else {"name": s["name"], "state": "absent"} for s in specs]
-        else:
-            if work["changed"]:
-                apply(nl, work, links)
-                links, addrs = read_state(nl)
+        elif work["changed"]:
+            apply(nl, work, links)
+            links, addrs = read_state(nl)
             interfaces = report(links, addrs, specs)
             after = {s["name"]: config_view(f) for s, f in zip_specs(specs, interfaces)}
+        else:
+            after = before
     changed = list(dict.fromkeys(work["changed"]))
     created = {s["name"] for s in work["create"]}
     deleted = {link["name"] for link in work["delete"]}

@@ -78,12 +78,12 @@ options:
     type: bool
   ingress_qos_map:
     description:
-      - Maps the 802.1p priority of received frames (0-7) to the Linux packet priority, for example C({5: 5}).
+      - "Maps the 802.1p priority of received frames (0-7) to the Linux packet priority, for example C({5: 5})."
       - Given, it is the whole map; entries not listed are removed. Left out, not managed.
     type: dict
   egress_qos_map:
     description:
-      - Maps the Linux packet priority of sent frames to the 802.1p priority (0-7), for example C({6: 5}).
+      - "Maps the Linux packet priority of sent frames to the 802.1p priority (0-7), for example C({6: 5})."
       - Given, it is the whole map; entries not listed are removed. Left out, not managed.
     type: dict
   replace:
@@ -215,7 +215,11 @@ interfaces:
     mac: {description: The interface's MAC address (the parent's by default)., type: str, returned: when present, sample: "02:00:5e:00:00:0a"}
     mtu: {description: The MTU., type: int, returned: when present, sample: 1500}
     enabled: {description: Administratively up., type: bool, returned: when present, sample: true}
-    operstate: {description: The kernel's operational state (UP, DOWN, LOWERLAYERDOWN...)., type: str, returned: when present and not in check mode, sample: UP}
+    operstate:
+      description: "The kernel's operational state: UP, DOWN, LOWERLAYERDOWN and so on."
+      type: str
+      returned: when present and not in check mode
+      sample: UP
     addresses: {description: Addresses in CIDR form., type: list, elements: str, returned: when present, sample: ["10.1.1.10/24"]}
     rx_packets: {description: Frames received., type: int, returned: when present and not in check mode, sample: 10}
     tx_packets: {description: Frames sent., type: int, returned: when present and not in check mode, sample: 12}
