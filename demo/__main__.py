@@ -14,7 +14,7 @@ import textwrap
 
 from tests.lab.topology import PREFIX, _all_netns
 
-STORIES = ["hello", "migrate", "discover"]
+STORIES = ["hello", "migrate", "discover", "forwarding"]
 
 
 def say(text: str) -> None:
