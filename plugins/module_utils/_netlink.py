@@ -28,9 +28,13 @@ except ImportError as exc:  # reported by the module through missing_required_li
 
 
 @contextmanager
-def netlink_session():
-    """One rtnetlink socket for a whole task, closed whatever happens."""
-    ipr = IPRoute()
+def netlink_session(netns: str | None = None):
+    """One rtnetlink socket for a whole task, closed whatever happens; optionally in a named namespace.
+
+    pyroute2 0.9 creates a namespace that does not exist (a typo becomes an empty namespace) unless flags=0:
+    with flags=0 a missing namespace raises FileNotFoundError instead.
+    """
+    ipr = IPRoute(netns=netns, flags=0) if netns else IPRoute()
     try:
         yield ipr
     finally:
