@@ -17,7 +17,7 @@ description:
     tasks pays one round trip per file. The C(layer2.linux.vlan_router) role renders its templates on the controller
     and hands the results to this module.
 author:
-  - layer2.linux contributors
+  - layer2.linux contributors (@layer2-linux)
 extends_documentation_fragment:
   - layer2.linux.requirements.ATTRIBUTES
 options:
