@@ -49,6 +49,7 @@ def run(say) -> bool:
             say("the play failed: " + play.stdout[-1500:])
             return False
         address, forwarding = play.task("address"), play.task("forwarding")
+
         def routable(cidrs):
             return [a for a in cidrs if not a.startswith("fe80:")] or "no routable address"
 
