@@ -181,6 +181,9 @@ def plan_one(spec, links, by_index, addrs, environ, work, will_exist) -> None:
         return
     if spec["parent"] not in will_exist:
         raise VlanError(f"parent interface {spec['parent']} of {name} does not exist on this host")
+    parent = links.get(spec["parent"])
+    if spec["mtu"] is not None and parent is not None and parent["mtu"] is not None and int(spec["mtu"]) > parent["mtu"]:
+        raise VlanError(f"MTU {spec['mtu']} of {name} exceeds the MTU {parent['mtu']} of its parent {spec['parent']}; raise the parent's MTU first")
     if link is not None and identity_differs(spec, link, by_index):
         if not spec["replace"]:
             raise VlanError(f"{name} already exists as {describe(link, by_index)}, not {spec['protocol']} VLAN {spec['vlan_id']} on {spec['parent']}; "
@@ -258,7 +261,7 @@ def ensure_8021q(check_mode: bool, run=subprocess.run) -> None:
     """VLANs need the kernel's 8021q support: load the module when it is missing, else say what to install."""
     if os.path.isdir("/proc/net/vlan"):
         return
-    modprobe = shutil.which("modprobe") or next((p for p in ("/usr/sbin/modprobe", "/sbin/modprobe") if os.path.exists(p)), None)
+    modprobe = find_modprobe()
     why = "modprobe was not found"
     if modprobe:
         proc = run([modprobe] + (["--dry-run"] if check_mode else []) + ["8021q"], capture_output=True, text=True, check=False)
@@ -268,6 +271,17 @@ def ensure_8021q(check_mode: bool, run=subprocess.run) -> None:
     raise VlanError("this kernel has no 802.1Q VLAN support and the 8021q module could not be loaded "
                     f"({why}). Install the kernel's modules package (Debian/Ubuntu: linux-modules-extra-$(uname -r) "
                     "or the linux-image package with modules; Raspberry Pi OS has it built in), then run modprobe 8021q")
+
+
+def find_modprobe() -> str | None:
+    """The modprobe the kernel itself calls (/proc/sys/kernel/modprobe) when it is there, else the one on PATH."""
+    try:
+        with open("/proc/sys/kernel/modprobe", encoding="utf-8") as handle:
+            configured = handle.read().strip()
+    except OSError:
+        configured = ""
+    candidates = [configured, shutil.which("modprobe"), "/usr/sbin/modprobe", "/sbin/modprobe"]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
 def apply(nl, work: dict, links: dict) -> None:

@@ -35,6 +35,7 @@ BAD = {
     "name held by a non-VLAN": ({"parent": "eth0", "vlan_id": 5, "name": "eth0"}, "eth0 exists but is a veth interface, not a VLAN"),
     "name held by another vid": ({"parent": "eth0", "vlan_id": 1235, "name": "eth0.1234"},
                                  "eth0.1234 already exists as 802.1Q VLAN 1234 on eth0, not 802.1Q VLAN 1235 on eth0; set replace=true"),
+    "MTU above the parent's": ({"parent": "eth0", "vlan_id": 8, "mtu": 9000}, "MTU 9000 of eth0.8 exceeds the MTU 1500 of its parent eth0"),
     "bad CIDR": ({"parent": "eth0", "vlan_id": 6, "addresses": ["10.6.0.300/24"]}, "'10.6.0.300/24' is not an IPv4 or IPv6 address"),
     "one bad in a list": ({"parent": "eth0", "vlans": [{"vlan_id": 7}, {"vlan_id": 4095}]}, "vlans[1]: VLAN id 4095 is out of range"),
 }

@@ -64,6 +64,8 @@ def test_plan_refuses_non_vlans_other_identities_and_missing_parents():
         plan(desired_vlans(params(parent="lo", vlan_id=3, name="eth1")), LINKS, {})
     with pytest.raises(VlanError, match="already exists as 802.1Q VLAN 10 on eth1, not 802.1ad VLAN 10 on eth1; set replace=true"):
         plan(desired_vlans(params(parent="eth1", vlan_id=10, protocol="802.1ad")), LINKS, {})
+    with pytest.raises(VlanError, match="MTU 9000 of eth1.12 exceeds the MTU 1500 of its parent eth1"):
+        plan(desired_vlans(params(parent="eth1", vlan_id=12, mtu=9000)), LINKS, {})
     with pytest.raises(VlanError, match="parent interface eth2 of eth2.5 does not exist"):
         plan(desired_vlans(params(parent="eth2", vlan_id=5)), LINKS, {})
     replaced = plan(desired_vlans(params(parent="eth1", vlan_id=10, protocol="802.1ad", replace=True)), LINKS, {})
