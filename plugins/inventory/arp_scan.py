@@ -81,6 +81,7 @@ interface: eth0
 compose:
   ansible_user: "'pi'"
 
+---
 # lan.arp_scan.yml -- every host of a network, cached for ten minutes, grouped by MAC prefix too
 plugin: layer2.linux.arp_scan
 network: 192.168.1.0/24
