@@ -100,3 +100,22 @@ def test_bad_variables_are_refused_before_anything_is_written(tmp_path, vlans, w
     assert run.rc != 0
     assert "Validating arguments against arg spec" in run.stdout and words in run.stdout
     assert tree(tmp_path) == {}
+
+
+@pytest.mark.parametrize("marker, backend_file", [
+    ("etc/systemd/system/multi-user.target.wants/systemd-networkd.service", "etc/systemd/network/60-layer2-vlan-router-eth1.network"),
+    ("etc/network/interfaces", "etc/network/interfaces.d/layer2-vlan-router"),
+    (None, None),
+])
+def test_auto_picks_the_backend_the_system_uses(tmp_path, marker, backend_file):
+    if marker:
+        (tmp_path / marker).parent.mkdir(parents=True)
+        (tmp_path / marker).write_text("")
+    run = write_files(tmp_path, "auto")
+    assert run.rc == 0, run.stdout
+    written = run.task("layer2.linux.vlan_router : Write the persistence files and the nftables ruleset")["written"]
+    persistence = [path for path in written if not path.endswith(".nft")]
+    if backend_file:
+        assert str(tmp_path / backend_file) in persistence
+    else:
+        assert persistence == []
