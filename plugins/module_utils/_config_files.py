@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import glob
 import os
-import tempfile
 from dataclasses import dataclass, field
+
+from ansible_collections.layer2.linux.plugins.module_utils._sysctl import write_atomically
 
 
 @dataclass
@@ -80,26 +81,9 @@ def plan(files: list, purge: list) -> Plan:
     return result
 
 
-def _write_atomically(path: str, content: str, mode: int) -> None:
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".layer2-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def apply(todo: Plan) -> None:
     for path, content, mode in todo.write:
-        _write_atomically(path, content, mode)
+        write_atomically(path, content, mode)
     for path, mode in todo.chmod:
         os.chmod(path, mode)
     for path in todo.remove:

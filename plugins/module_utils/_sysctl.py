@@ -1,6 +1,6 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""/proc/sys read and write, sysctl.d persistence, and names with dots in them.
+"""/proc/sys read and write, sysctl.d persistence (its atomic file write serves config_files too), and names with dots in them.
 
 A sysctl is kept as its path components, ("net", "ipv4", "conf", "eth1.1234", "proxy_arp"), because the two spellings
 differ: under /proc/sys it is net/ipv4/conf/eth1.1234/proxy_arp, while in sysctl.d files (dot-separated) the dots inside
