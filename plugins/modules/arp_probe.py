@@ -50,17 +50,10 @@ options:
     default: 0.5
 extends_documentation_fragment:
   - layer2.linux.requirements.PYROUTE2
+  - layer2.linux.requirements.READ_ONLY
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: The probe is read-only, so it runs in check mode too.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
 notes:
   - Needs C(CAP_NET_RAW) (root) on the managed node.
 seealso:

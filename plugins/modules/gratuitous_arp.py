@@ -61,17 +61,12 @@ options:
 requirements:
   - Linux; the module reads interfaces and addresses over rtnetlink and sends on an C(AF_PACKET) socket, with the Python
     standard library only (no pyroute2, so it starts fast).
+extends_documentation_fragment:
+  - layer2.linux.requirements.ACTION
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
     details: In check mode nothing is sent; the result lists the frames that would be sent.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: none
     details: Every run sends its frames and reports C(changed), like a command; the neighbours' caches end the same either way.
 notes:
   - Needs C(CAP_NET_RAW) (root) on the managed node.

@@ -77,16 +77,7 @@ options:
     default: false
 extends_documentation_fragment:
   - layer2.linux.requirements.PYROUTE2
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
+  - layer2.linux.requirements.READ_ONLY
 notes:
   - Sending raw ARP needs root or the C(CAP_NET_RAW) capability; the module says so when it is missing.
   - Requires the C(netaddr) Python library for vendor names; without it RV(hosts[].vendor) is null.
