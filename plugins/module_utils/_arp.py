@@ -26,6 +26,9 @@ ETH_P_ARP = 0x0806
 ETH_P_IPV4 = 0x0800
 ETH_P_IPV6 = 0x86DD
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23  # Linux 4.20+
+SO_RCVBUFFORCE = 33
 ARP_REQUEST = 1
 ARP_REPLY = 2
 ICMPV6 = 58
@@ -38,13 +41,16 @@ BROADCAST = "ff:ff:ff:ff:ff:ff"
 ZERO_MAC = "00:00:00:00:00:00"
 ALL_NODES = "ff02::1"
 MIN_FRAME = 60  # Ethernet minimum without the FCS; the kernel does not pad frames sent on a packet socket
+ARP_HEADER = struct.Struct("!HHBBH6s4s6s4s")  # htype ptype hlen plen op sha spa tha tpa
+ARP_ETHERNET_IPV4 = (1, ETH_P_IPV4, 6, 4)  # htype ptype hlen plen of the only ARP spoken here
+RAW_BROADCAST = b"\xff" * 6
 
 MODES = ("request", "reply", "both")
 
 
 # -- addresses -------------------------------------------------------------------------------
 def mac_bytes(mac: str) -> bytes:
-    parts = mac.split(":")
+    parts = mac.replace("-", ":").split(":")
     if len(parts) != 6:
         raise ValueError(f"{mac!r} is not a MAC address (six colon-separated bytes)")
     return bytes(int(p, 16) for p in parts)
@@ -71,20 +77,20 @@ def _ethernet(dst: str, src: str, ethertype: int, payload: bytes) -> bytes:
     return frame.ljust(MIN_FRAME, b"\x00")
 
 
+def arp_packet(op: int, src_mac: bytes, dst_mac: bytes, sha: bytes, spa: bytes, tha: bytes, tpa: bytes) -> bytes:
+    """Ethernet header and ARP body from raw bytes, unpadded (42 bytes): the form a scan sends thousands of."""
+    return dst_mac + src_mac + b"\x08\x06" + ARP_HEADER.pack(*ARP_ETHERNET_IPV4, op, sha, spa, tha, tpa)
+
+
 def arp_frame(op: int, src_mac: str, dst_mac: str, sender_mac: str, sender_ip: str, target_mac: str, target_ip: str) -> bytes:
-    body = struct.pack(
-        "!HHBBH6s4s6s4s",
-        1,  # hardware type: Ethernet
-        ETH_P_IPV4,
-        6,
-        4,
-        op,
-        mac_bytes(sender_mac),
-        ipaddress.IPv4Address(sender_ip).packed,
-        mac_bytes(target_mac),
-        ipaddress.IPv4Address(target_ip).packed,
-    )
-    return _ethernet(dst_mac, src_mac, ETH_P_ARP, body)
+    sender, target = ipaddress.IPv4Address(sender_ip).packed, ipaddress.IPv4Address(target_ip).packed
+    packet = arp_packet(op, mac_bytes(src_mac), mac_bytes(dst_mac), mac_bytes(sender_mac), sender, mac_bytes(target_mac), target)
+    return packet.ljust(MIN_FRAME, b"\x00")
+
+
+def build_request(src_mac: bytes, src_ip: bytes, target_ip: bytes) -> bytes:
+    """A broadcast 'who has target_ip, tell src_ip' from raw bytes (the scan's request; the driver pads it)."""
+    return arp_packet(ARP_REQUEST, src_mac, RAW_BROADCAST, src_mac, src_ip, b"\x00" * 6, target_ip)
 
 
 def gratuitous_request(mac: str, ip: str) -> bytes:
@@ -154,12 +160,28 @@ def _arp_kind(op: int, sender_mac: str, sender_ip: str, target_mac: str, target_
     return f"arp op {op}"
 
 
+def _arp_fields(data: bytes, offset: int = 0) -> tuple | None:
+    """(op, sha, spa, tha, tpa) of the Ethernet/IPv4 ARP header at `offset`, raw; None for anything else."""
+    if len(data) < offset + ARP_HEADER.size:
+        return None
+    fields = ARP_HEADER.unpack_from(data, offset)
+    return fields[4:] if fields[:4] == ARP_ETHERNET_IPV4 else None
+
+
+def parse_reply(frame: bytes) -> tuple | None:
+    """(sender_mac, sender_ip, target_ip) of an Ethernet/IPv4 ARP reply, as raw bytes (the scan's fast path); None for anything else."""
+    fields = _arp_fields(frame, 14) if frame[12:14] == b"\x08\x06" else None
+    if fields is None or fields[0] != ARP_REPLY:
+        return None
+    _op, sha, spa, _tha, tpa = fields
+    return sha, spa, tpa
+
+
 def _parse_arp(body: bytes) -> dict | None:
-    if len(body) < 28:
+    raw = _arp_fields(body)
+    if raw is None:
         return None
-    htype, ptype, hlen, plen, op, sha, spa, tha, tpa = struct.unpack("!HHBBH6s4s6s4s", body[:28])
-    if (htype, ptype, hlen, plen) != (1, ETH_P_IPV4, 6, 4):
-        return None
+    op, sha, spa, tha, tpa = raw
     fields = {
         "sender_mac": mac_text(sha),
         "sender_ip": str(ipaddress.IPv4Address(spa)),
@@ -257,17 +279,37 @@ def is_answer(parsed: dict | None, target: str) -> bool:
 
 
 # -- the wire --------------------------------------------------------------------------------
+def packet_socket(ifname: str, protocol: int = 0, ignore_outgoing: bool = False, receive_buffer: int = 0) -> socket.socket:
+    """An AF_PACKET raw socket bound to one interface, receiving frames of `protocol` (0: none, it only sends).
+
+    ignore_outgoing: the kernel stops handing back our own frames (Linux 4.20+; readers still drop PACKET_OUTGOING for older ones).
+    receive_buffer: bytes for frames that arrive while we are busy sending (SO_RCVBUFFORCE as root, else SO_RCVBUF).
+    """
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(protocol))
+    try:
+        sock.bind((ifname, protocol))
+    except OSError:
+        sock.close()
+        raise
+    if ignore_outgoing:
+        try:
+            sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+        except OSError:
+            pass
+    if receive_buffer:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    return sock
+
+
 class RawLink:
     """An AF_PACKET socket on one interface: send whole frames, read ARP and NDP frames others send."""
 
     def __init__(self, ifname: str, listen: bool = False):
         self.ifname = ifname
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL if listen else 0))
-        try:
-            self.sock.bind((ifname, ETH_P_ALL if listen else 0))
-        except OSError:
-            self.sock.close()
-            raise
+        self.sock = packet_socket(ifname, ETH_P_ALL if listen else 0)
 
     def __enter__(self) -> RawLink:
         return self

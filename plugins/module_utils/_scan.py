@@ -18,26 +18,26 @@ import collections
 import ipaddress
 import select
 import socket
-import struct
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.layer2.linux.plugins.module_utils._arp import (
+    ETH_P_ARP,
+    PACKET_OUTGOING,
+    build_request,
+    mac_bytes,
+    mac_text,
+    packet_socket,
+    parse_reply,
+)
 from ansible_collections.layer2.linux.plugins.module_utils._netlink import addresses, links, netlink_session
 from ansible_collections.layer2.linux.plugins.module_utils._oui import OuiClassifier
 
-ETH_P_ARP = 0x0806
-ARPOP_REQUEST = 1
-ARPOP_REPLY = 2
-PACKET_OUTGOING = 4
-SOL_PACKET = 263
-PACKET_IGNORE_OUTGOING = 23  # Linux 4.20+; older kernels hand our own requests back, which parse_reply drops anyway
-BROADCAST = b"\xff" * 6
 LARGEST_PREFIX = 16  # networks bigger than a /16 need allow_large
 DEFAULT_RATE = 10000
 MIN_WAIT = 0.15  # seconds: the shortest final wait, whatever the answers so far
 RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
 MAX_RATE = 100000
-_ARP_HEADER = struct.Struct("!HHBBH6s4s6s4s")  # htype ptype hlen plen op sha spa tha tpa
 
 
 class ScanError(Exception):
@@ -106,55 +106,17 @@ def plan_targets(networks, exclude=(), own=(), allow_large=False) -> list[ipaddr
     return targets
 
 
-# -- frames ---------------------------------------------------------------------------------------------------------------
-
-def mac_bytes(mac: str) -> bytes:
-    return bytes.fromhex(mac.replace(":", "").replace("-", ""))
-
-
-def mac_text(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
-def build_request(src_mac: bytes, src_ip: bytes, target_ip: bytes) -> bytes:
-    """A broadcast 'who has target_ip, tell src_ip' frame (Ethernet header + ARP, padded by the kernel driver)."""
-    eth = BROADCAST + src_mac + struct.pack("!H", ETH_P_ARP)
-    return eth + _ARP_HEADER.pack(1, 0x0800, 6, 4, ARPOP_REQUEST, src_mac, src_ip, b"\x00" * 6, target_ip)
-
-
-def parse_reply(frame: bytes):
-    """(sender_mac, sender_ip, target_ip) of an Ethernet/IPv4 ARP reply, as raw bytes; None for anything else."""
-    if len(frame) < 14 + _ARP_HEADER.size or frame[12:14] != b"\x08\x06":
-        return None
-    htype, ptype, hlen, plen, op, sha, spa, _tha, tpa = _ARP_HEADER.unpack_from(frame, 14)
-    if (htype, ptype, hlen, plen, op) != (1, 0x0800, 6, 4, ARPOP_REPLY):
-        return None
-    return sha, spa, tpa
-
-
 # -- the socket -----------------------------------------------------------------------------------------------------------
 
 def open_socket(interface: str) -> socket.socket:
     """A raw ARP socket bound to one interface; ScanError with the reason when the kernel says no."""
-    try:
-        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
+    try:  # a big buffer: replies to a whole /16 may arrive while we are busy sending
+        sock = packet_socket(interface, ETH_P_ARP, ignore_outgoing=True, receive_buffer=8 << 20)
     except PermissionError:
         raise ScanError("sending raw ARP needs root or the CAP_NET_RAW capability (run with become, or "
                         "setcap cap_net_raw+ep on the Python interpreter)") from None
-    try:
-        sock.bind((interface, ETH_P_ARP))
     except OSError as exc:
-        sock.close()
         raise ScanError(f"cannot bind to interface {interface!r}: {exc.strerror}") from None
-    for option in (PACKET_IGNORE_OUTGOING,):
-        try:
-            sock.setsockopt(SOL_PACKET, option, 1)
-        except OSError:
-            pass
-    try:  # a big buffer: replies to a whole /16 may arrive while we are busy sending
-        sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE, root only
-    except OSError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     sock.setblocking(False)
     return sock
 
