@@ -21,6 +21,8 @@ import socket
 import struct
 import time
 
+from ansible_collections.layer2.linux.plugins.module_utils._rtnl import ARPHRD_ETHER, Rtnl
+
 ETH_P_ALL = 0x0003
 ETH_P_ARP = 0x0806
 ETH_P_IPV4 = 0x0800
@@ -369,75 +371,22 @@ def probe(ifname: str, mac: str, target: str, source: str | None = None, count: 
 
 
 # -- this host's links and addresses, without pyroute2 (its import alone costs 0.1-0.25 s) ----------
-SIOCGIFFLAGS = 0x8913
-SIOCGIFHWADDR = 0x8927
-ARPHRD_ETHER = 1
-IFF_UP = 0x1
-RTM_NEWADDR, RTM_GETADDR = 20, 22
-NLMSG_ERROR, NLMSG_DONE = 2, 3
-NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
-IFA_ADDRESS, IFA_LOCAL = 1, 2
-
-
-def _ifreq(sock: socket.socket, request: int, name: str) -> bytes:
-    import fcntl
-
-    return fcntl.ioctl(sock.fileno(), request, struct.pack("256s", name.encode()))
-
-
 def local_links() -> dict[str, dict]:
     """Every interface of this namespace by name: index, MAC (None unless Ethernet) and whether it is up."""
-    found = {}
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for index, name in socket.if_nameindex():
-            hwaddr = _ifreq(sock, SIOCGIFHWADDR, name)
-            (flags,) = struct.unpack("H", _ifreq(sock, SIOCGIFFLAGS, name)[16:18])
-            (hwtype,) = struct.unpack("H", hwaddr[16:18])
-            found[name] = {"name": name, "index": index, "mac": mac_text(hwaddr[18:24]) if hwtype == ARPHRD_ETHER else None, "up": bool(flags & IFF_UP)}
-    return found
-
-
-def _netlink_messages(sock: socket.socket):
-    """Yield (type, body) of each message of a netlink dump until NLMSG_DONE."""
-    while True:
-        data = sock.recv(65536)
-        while data:
-            length, kind = struct.unpack("=IH", data[:6])
-            if kind == NLMSG_DONE:
-                return
-            if kind == NLMSG_ERROR:
-                raise OSError(-struct.unpack("=i", data[16:20])[0], "netlink address dump failed")
-            yield kind, data[16:length]
-            data = data[(length + 3) & ~3:]
-
-
-def _rtattrs(raw: bytes) -> dict[int, bytes]:
-    attrs = {}
-    while len(raw) >= 4:
-        length, kind = struct.unpack("=HH", raw[:4])
-        if length < 4:
-            break
-        attrs[kind] = raw[4:length]
-        raw = raw[(length + 3) & ~3:]
-    return attrs
+    with Rtnl() as nl:
+        found = nl.links_by_name()
+    return {name: {"name": name, "index": link["index"], "mac": link["mac"] if link["link_type"] == ARPHRD_ETHER else None, "up": link["up"]}
+            for name, link in found.items()}
 
 
 def address_holder(address: str) -> str | None:
     """The interface holding `address` (one RTM_GETADDR dump over rtnetlink), or None."""
     wanted = ipaddress.ip_address(address)
-    family = socket.AF_INET6 if wanted.version == 6 else socket.AF_INET
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as sock:  # 0: NETLINK_ROUTE
-        sock.bind((0, 0))
-        sock.send(struct.pack("=IHHII", 24, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + struct.pack("=BBBBI", family, 0, 0, 0, 0))
-        for kind, body in _netlink_messages(sock):
-            if kind != RTM_NEWADDR:
-                continue
-            index = struct.unpack("=I", body[4:8])[0]
-            attrs = _rtattrs(body[8:])
-            # IFA_LOCAL is the address itself on IPv4 (IFA_ADDRESS is the peer on point-to-point links).
-            raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)
-            if raw and ipaddress.ip_address(raw) == wanted:
-                return socket.if_indextoname(index)
+    with Rtnl() as nl:
+        held = nl.addresses()
+    for entry in held:
+        if ipaddress.ip_interface(entry["cidr"]).ip == wanted:
+            return socket.if_indextoname(entry["index"])
     return None
 
 

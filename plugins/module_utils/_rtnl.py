@@ -29,6 +29,7 @@ NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
 NLMSGERR_ATTR_MSG = 1
 
 IFF_UP = 0x1
+ARPHRD_ETHER = 1
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO, IFLA_STATS64, IFLA_GROUP = 1, 3, 4, 5, 16, 18, 23, 27
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_VLAN_ID, IFLA_VLAN_FLAGS, IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS, IFLA_VLAN_PROTOCOL = 1, 2, 3, 4, 5
@@ -147,14 +148,15 @@ def _all_attrs(data: bytes) -> list:
 
 
 def parse_link(body: bytes) -> dict:
-    """An RTM_NEWLINK message as plain data: the fields a VLAN task compares and reports."""
-    _family, _type, index, flags, _change = IFINFOMSG.unpack_from(body)
+    """An RTM_NEWLINK message as plain data: the fields a VLAN task compares and reports, and the ARPHRD link type."""
+    _family, link_type, index, flags, _change = IFINFOMSG.unpack_from(body)
     attrs = attrs_of(body, IFINFOMSG.size)
     mac = attrs.get(IFLA_ADDRESS)
     link = {
         "index": index,
         "name": _string(attrs.get(IFLA_IFNAME, b"")),
         "up": bool(flags & IFF_UP),
+        "link_type": link_type,
         "mtu": struct.unpack("=I", attrs[IFLA_MTU])[0] if IFLA_MTU in attrs else None,
         "mac": ":".join(f"{b:02x}" for b in mac) if mac else None,
         "operstate": OPERSTATES[attrs[IFLA_OPERSTATE][0]] if IFLA_OPERSTATE in attrs and attrs[IFLA_OPERSTATE][0] < len(OPERSTATES) else "UNKNOWN",
@@ -240,6 +242,9 @@ class Rtnl:
 
     def links(self) -> list[dict]:
         return [parse_link(body) for body in self.dump(RTM_GETLINK, link_request())]
+
+    def links_by_name(self) -> dict[str, dict]:
+        return {link["name"]: link for link in self.links()}
 
     def addresses(self) -> list[dict]:
         return [parse_addr(body) for body in self.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0))]

@@ -30,8 +30,8 @@ from ansible_collections.layer2.linux.plugins.module_utils._arp import (
     packet_socket,
     parse_reply,
 )
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import addresses, links, netlink_session
 from ansible_collections.layer2.linux.plugins.module_utils._oui import OuiClassifier
+from ansible_collections.layer2.linux.plugins.module_utils._rtnl import Rtnl
 
 LARGEST_PREFIX = 16  # networks bigger than a /16 need allow_large
 DEFAULT_RATE = 10000
@@ -278,7 +278,7 @@ def _usable(name: str, facts: dict) -> None:
 
 
 def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None, source_address=None) -> list[ScanPlan]:
-    """Which interface and source address scan which network, from the host's links and addresses (as _netlink reads them)."""
+    """Which interface and source address scan which network, from the host's links and addresses (as _rtnl reads them)."""
     nets = [parse_network(n) for n in networks or []]
     source = _parse_source(source_address)
     own = _ipv4_by_interface(link_facts, addresses)
@@ -366,6 +366,7 @@ def discover_here(network=None, interface=None, source_address=None, ouis=None, 
     for net in network or []:
         refuse_large(parse_network(net), allow_large_networks)
     parse_exclude(exclude)
-    with netlink_session() as ipr:
-        plans = resolve(links(ipr), addresses(ipr), network, interface, source_address)
+    with Rtnl() as nl:
+        link_facts, held = nl.links_by_name(), nl.addresses()
+    plans = resolve(link_facts, held, network, interface, source_address)
     return discover(plans, classifier, exclude, rate, retries, timeout, allow_large_networks, all_hosts)
