@@ -30,6 +30,15 @@ requirements:
 options: {}
 """
 
+    # The ARP modules read links over rtnetlink and send on AF_PACKET with the standard library: no pyroute2 import to pay.
+    RAW_SOCKETS = r"""
+requirements:
+  - Linux; the module reads interfaces, addresses and routes over rtnetlink and sends on an C(AF_PACKET) socket, with the
+    Python standard library only (no pyroute2, so it starts fast).
+  - root or the C(CAP_NET_RAW) capability, to send and receive raw frames.
+options: {}
+"""
+
     # Check mode, diff and idempotence support, declared once so every module states them the same way.
     ATTRIBUTES = _attributes(check_mode="full", diff_mode="full", idempotent="full")
 

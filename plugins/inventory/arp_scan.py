@@ -20,7 +20,7 @@ version_added: 1.0.0
 author:
   - layer2.linux contributors (@layer2-linux)
 requirements:
-  - pyroute2 and netaddr on the controller.
+  - netaddr on the controller, for vendor names (without it every vendor is unknown; Raspberry Pis are still found).
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
@@ -99,7 +99,6 @@ import re
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2
 from ansible_collections.layer2.linux.plugins.module_utils._scan import ScanError, discover_here
 
 SCAN_OPTIONS = ("network", "interface", "source_address", "ouis", "all_hosts", "rate", "retries", "timeout", "exclude", "allow_large_networks")
@@ -135,8 +134,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._populate(hosts)
 
     def _scan(self) -> list:
-        if not HAS_PYROUTE2:
-            raise AnsibleParserError("the layer2.linux.arp_scan inventory needs the pyroute2 Python library on the controller")
         if not self.get_option("network") and not self.get_option("interface"):
             raise AnsibleParserError("layer2.linux.arp_scan: give network or interface to scan")
         try:

@@ -463,21 +463,16 @@ def announce(params: dict, check_mode: bool = False) -> dict:
 
 def _probing_link(target: str, interface: str | None) -> tuple[dict, str | None]:
     """The interface towards `target` (from the routing table unless given) and the source address the kernel would pick."""
-    from ansible_collections.layer2.linux.plugins.module_utils._netlink import links, netlink_session
-
-    with netlink_session() as ipr:
-        all_links = links(ipr)
-        try:
-            route = ipr.route("get", dst=target)[0]
-        except Exception:  # pyroute2 raises NetlinkError: no route to the target
-            route = None
+    all_links = local_links()
+    with Rtnl() as nl:
+        route = nl.route_get(target)
     by_index = {link["index"]: link for link in all_links.values()}
-    routed = by_index.get(route.get("RTA_OIF")) if route is not None else None
+    routed = by_index.get(route["oif"]) if route is not None else None
     if interface is None:
         if routed is None or routed["name"] == "lo":
             raise ArpError(f"cannot tell which interface leads to {target} (no route, or it is local); give interface")
         interface = routed["name"]
-    source = route.get("RTA_PREFSRC") if route is not None and routed is not None and routed["name"] == interface else None
+    source = route["prefsrc"] if routed is not None and routed["name"] == interface else None
     return _usable_link(all_links, interface), source
 
 

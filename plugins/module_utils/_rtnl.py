@@ -23,6 +23,8 @@ SO_RCVBUFFORCE = 33
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
+RTM_NEWROUTE, RTM_GETROUTE = 24, 26
+RTA_DST, RTA_OIF, RTA_PREFSRC = 1, 4, 7
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
 NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
 NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
@@ -39,6 +41,7 @@ IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST = 1, 2, 4
 NLMSGHDR = struct.Struct("=IHHII")
 IFINFOMSG = struct.Struct("=BxHiII")
 IFADDRMSG = struct.Struct("=BBBBI")
+RTMSG = struct.Struct("=BBBBBBBBI")
 RTATTR = struct.Struct("=HH")
 OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
 STATS = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped")
@@ -248,6 +251,26 @@ class Rtnl:
 
     def addresses(self) -> list[dict]:
         return [parse_addr(body) for body in self.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0))]
+
+    def route_get(self, destination: str) -> dict | None:
+        """The route the kernel would use to reach an address (as `ip route get`): oif index and preferred source, or None."""
+        family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+        raw = socket.inet_pton(family, destination)
+        seq, message = self._message(RTM_GETROUTE, NLM_F_REQUEST, RTMSG.pack(family, len(raw) * 8, 0, 0, 0, 0, 0, 0, 0) + attr(RTA_DST, raw))
+        self.sock.send(message)
+        while True:
+            for kind, _flags, got_seq, payload in self._messages():
+                if got_seq != seq:
+                    continue
+                if kind == NLMSG_ERROR:
+                    return None  # unreachable: no route to the destination
+                if kind == RTM_NEWROUTE:
+                    attrs = attrs_of(payload, RTMSG.size)
+                    source = attrs.get(RTA_PREFSRC)
+                    return {
+                        "oif": struct.unpack("=I", attrs[RTA_OIF])[0] if RTA_OIF in attrs else None,
+                        "prefsrc": socket.inet_ntop(family, source) if source else None,
+                    }
 
     def batch(self, requests) -> list:
         """Send (type, flags, body) requests, many per sendmsg(); return one RtnlError or None per request, in order.

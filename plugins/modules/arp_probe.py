@@ -49,7 +49,7 @@ options:
     type: float
     default: 0.5
 extends_documentation_fragment:
-  - layer2.linux.requirements.PYROUTE2
+  - layer2.linux.requirements.RAW_SOCKETS
   - layer2.linux.requirements.READ_ONLY
 attributes:
   check_mode:
@@ -125,9 +125,8 @@ answers:
       type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils import _arp
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
 
 
 def main():
@@ -143,8 +142,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=str(PYROUTE2_IMPORT_ERROR))
     try:
         result = _arp.probe_target(module.params)
     except _arp.ArpError as exc:

@@ -58,10 +58,8 @@ options:
         because announcing another host's address diverts its traffic (ARP poisoning).
     type: bool
     default: false
-requirements:
-  - Linux; the module reads interfaces and addresses over rtnetlink and sends on an C(AF_PACKET) socket, with the Python
-    standard library only (no pyroute2, so it starts fast).
 extends_documentation_fragment:
+  - layer2.linux.requirements.RAW_SOCKETS
   - layer2.linux.requirements.ACTION
 attributes:
   check_mode:

@@ -76,7 +76,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - layer2.linux.requirements.PYROUTE2
+  - layer2.linux.requirements.RAW_SOCKETS
   - layer2.linux.requirements.READ_ONLY
 notes:
   - Sending raw ARP needs root or the C(CAP_NET_RAW) capability; the module says so when it is missing.
@@ -182,10 +182,8 @@ duration:
   sample: 0.48
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_IMPORT_ERROR
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils._scan import DEFAULT_RATE, ScanError, discover_here
 
 
@@ -206,8 +204,6 @@ def main():
         required_one_of=[("network", "interface")],
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception="".join(traceback.format_exception(PYROUTE2_IMPORT_ERROR)))
     try:
         result = discover_here(**module.params)
     except ScanError as exc:

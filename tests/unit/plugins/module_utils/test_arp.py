@@ -117,7 +117,7 @@ def test_bad_mac_is_refused(bad):
 
 
 def test_stdlib_lookups_read_this_hosts_loopback():
-    # The module finds interfaces and address holders without pyroute2 (rtnetlink dump and ioctls, no root needed).
+    # The module finds interfaces and address holders without pyroute2 (rtnetlink dumps, no root needed).
     links = _arp.local_links()
     assert links["lo"]["mac"] is None and links["lo"]["up"]
     assert _arp.address_holder("127.0.0.1") == "lo"
