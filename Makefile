@@ -9,7 +9,13 @@ export PYTHON
 demo: venv
 	$(PYTHON) -m demo
 
-test: venv lint sanity unit integration kernel
+TIERS := lint sanity unit integration kernel
+test: venv
+	@for tier in $(TIERS); do \
+		start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$tier || exit 1; \
+		echo "tier $$tier: $$(( $$(date +%s) - start )) s"; \
+	done
 
 system-deps:
 	scripts/system-deps.sh
