@@ -4,22 +4,6 @@
 from __future__ import annotations
 
 
-def _attributes(check_mode: str, diff_mode: str, idempotent: str) -> str:
-    """The attributes block with the given support levels; the descriptions are Ansible's standard wording."""
-    return f"""
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: {check_mode}
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: {diff_mode}
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: {idempotent}
-"""
-
-
 class ModuleDocFragment:
     # What every netlink module needs on the managed node; main() fails with missing_required_lib() otherwise.
     PYROUTE2 = r"""
@@ -40,10 +24,43 @@ options: {}
 """
 
     # Check mode, diff and idempotence support, declared once so every module states them the same way.
-    ATTRIBUTES = _attributes(check_mode="full", diff_mode="full", idempotent="full")
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+"""
 
     # A module that only reads (a scan, a probe): it runs in check mode too, has nothing to diff, and changes nothing.
-    READ_ONLY = _attributes(check_mode="full", diff_mode="none", idempotent="full")
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+"""
 
     # A module that sends frames: check mode lists them without sending, nothing to diff, every run sends again.
-    ACTION = _attributes(check_mode="full", diff_mode="none", idempotent="none")
+    ACTION = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: none
+"""

@@ -115,4 +115,3 @@ def test_tables_lost_live_are_loaded_again_and_nat_goes_when_not_asked(router):
     firewall(lab, root, vlan_router_vlans=vlans, vlan_router_isolation=False)
     assert tables(lab) == []
     assert pings(lab, "vm3", "203.0.113.11")
-

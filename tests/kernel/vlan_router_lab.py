@@ -102,7 +102,7 @@ def hold(state_file: str) -> int:
     log = state_file + ".log"
     child = os.fork()
     if child:
-        for _ in range(1200):
+        for _attempt in range(1200):
             if os.path.exists(state_file):
                 return 0
             if os.waitpid(child, os.WNOHANG)[0]:
@@ -119,6 +119,7 @@ def hold(state_file: str) -> int:
     os.dup2(logfd, 2)
     from tests.lab import Lab
 
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     lab = Lab(spec(), name="molecule").up()
     bridge_vms(lab)
     state = {"pid": os.getpid(), "netns": {host: lab.netns(host) for host in lab.hosts}, "nft_ip_family": nft_ip_family(lab),
@@ -126,9 +127,9 @@ def hold(state_file: str) -> int:
     with open(state_file + ".tmp", "w") as handle:
         json.dump(state, handle)
     os.replace(state_file + ".tmp", state_file)
-    signal.signal(signal.SIGTERM, lambda *_: (lab.down(), os._exit(0)))
-    while True:
-        signal.pause()
+    signal.sigwait({signal.SIGTERM})  # blocked since before the lab came up: nothing is lost to a race
+    lab.down()
+    return 0
 
 
 if __name__ == "__main__":
