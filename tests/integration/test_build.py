@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -23,6 +24,9 @@ def test_tarball_builds_installs_and_ships_no_tests(tmp_path):
     shipped_dev_files = [n for n in names if n.split("/")[0] in {"tests", "bench", ".ci", "scripts", "demo", ".venv", ".cache"} or "__pycache__" in n]
     assert shipped_dev_files == []
 
-    installed = subprocess.run([GALAXY, "collection", "install", str(tarball), "-p", str(tmp_path / "inst")], capture_output=True, text=True, check=False)
+    # Only the fresh directory counts: a copy installed elsewhere (~/.ansible/collections) must not make this a no-op.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "inst"))
+    installed = subprocess.run([GALAXY, "collection", "install", str(tarball), "-p", str(tmp_path / "inst")], capture_output=True, text=True,
+                               check=False, env=env)
     assert installed.returncode == 0, installed.stderr
     assert (tmp_path / "inst/ansible_collections/layer2/linux/plugins/connection/netns.py").is_file()
