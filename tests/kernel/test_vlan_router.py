@@ -17,7 +17,6 @@ from tests.kernel import vlan_router_lab as seed
 from tests.support.ansible import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
-FASTER = {"ANSIBLE_PIPELINING": "1"}
 
 
 def pings(lab, host, address) -> bool:
@@ -56,10 +55,10 @@ def router(request, tmp_path_factory):
     # and isolation and NAT are proven by tests/integration/test_vlan_router_firewall.py on the host kernel instead.
     router_vars["vlan_router_nftables_apply"] = seed.nft_ip_family(lab)
     inventory = seed.inventory(lab, router_vars)
-    runs = {"check": run_playbook(PLAYBOOK, inventory, check=True, diff=True, env=FASTER)}
+    runs = {"check": run_playbook(PLAYBOOK, inventory, check=True, diff=True)}
     runs["links_after_check"] = [link["ifname"] for link in lab.ip_json("router", "link", "show")]
-    runs["first"] = run_playbook(PLAYBOOK, inventory, diff=True, env=FASTER)
-    runs["second"] = run_playbook(PLAYBOOK, inventory, env=FASTER)
+    runs["first"] = run_playbook(PLAYBOOK, inventory, diff=True)
+    runs["second"] = run_playbook(PLAYBOOK, inventory)
     return lab, root, inventory, runs
 
 
@@ -140,7 +139,7 @@ def test_router_state_and_networkd_files(router):
 def test_switch_to_ifupdown_rewrites_only_the_files(router):
     lab, root, inventory, _runs = router
     inventory["all"]["children"]["routers"]["hosts"]["router"]["vlan_router_persistence"] = "ifupdown"
-    run = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"], env=FASTER)
+    run = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
     assert run.rc == 0, run.stdout + run.stderr
     changed = [r["task"] for r in run.results if r["result"].get("changed")]
     assert changed == ["layer2.linux.vlan_router : Write the persistence files and the nftables ruleset"]
