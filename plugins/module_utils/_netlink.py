@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 import traceback
@@ -16,11 +15,9 @@ try:
     from pyroute2.netlink.exceptions import NetlinkError
 
     HAS_PYROUTE2 = True
-    PYROUTE2_IMPORT_ERROR = None
     PYROUTE2_TRACEBACK = None
-except ImportError as exc:  # reported by the module through missing_required_lib()
+except ImportError:  # reported by the module through missing_required_lib()
     HAS_PYROUTE2 = False
-    PYROUTE2_IMPORT_ERROR = exc
     PYROUTE2_TRACEBACK = traceback.format_exc()
 
     class NetlinkError(Exception):
@@ -72,16 +69,6 @@ def addresses(ipr, index: int | None = None) -> list[dict]:
             }
         )
     return found
-
-
-def address_owner(ipr, address: str) -> dict | None:
-    """The link that holds an address (`192.0.2.10` or `192.0.2.10/24`), or None when no link holds it."""
-    wanted = ipaddress.ip_interface(address).ip
-    for entry in addresses(ipr):
-        if ipaddress.ip_interface(entry["cidr"]).ip == wanted:
-            msg = ipr.get_links(entry["index"])[0]
-            return dict(link_facts(msg), cidr=entry["cidr"])
-    return None
 
 
 def kernel_says(exc) -> str:
