@@ -23,7 +23,8 @@ requirements:
 options: {}
 """
 
-    # Check mode, diff and idempotence support, declared once so every module states them the same way.
+    # Check mode, diff and idempotence support, declared once; a module overrides `support` where it differs
+    # (Ansible merges a module's attributes into the fragment's, attribute by attribute).
     ATTRIBUTES = r"""
 attributes:
   check_mode:
@@ -35,32 +36,4 @@ attributes:
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
-"""
-
-    # A module that only reads (a scan, a probe): it runs in check mode too, has nothing to diff, and changes nothing.
-    READ_ONLY = r"""
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
-"""
-
-    # A module that sends frames: check mode lists them without sending, nothing to diff, every run sends again.
-    ACTION = r"""
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: none
 """

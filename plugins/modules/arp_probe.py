@@ -50,10 +50,12 @@ options:
     default: 0.5
 extends_documentation_fragment:
   - layer2.linux.requirements.RAW_SOCKETS
-  - layer2.linux.requirements.READ_ONLY
+  - layer2.linux.requirements.ATTRIBUTES
 attributes:
   check_mode:
     details: The probe is read-only, so it runs in check mode too.
+  diff_mode:
+    support: none
 notes:
   - Needs C(CAP_NET_RAW) (root) on the managed node.
 seealso:

@@ -60,11 +60,14 @@ options:
     default: false
 extends_documentation_fragment:
   - layer2.linux.requirements.RAW_SOCKETS
-  - layer2.linux.requirements.ACTION
+  - layer2.linux.requirements.ATTRIBUTES
 attributes:
   check_mode:
     details: In check mode nothing is sent; the result lists the frames that would be sent.
+  diff_mode:
+    support: none
   idempotent:
+    support: none
     details: Every run sends its frames and reports C(changed), like a command; the neighbours' caches end the same either way.
 notes:
   - Needs C(CAP_NET_RAW) (root) on the managed node.

@@ -77,7 +77,10 @@ options:
     default: false
 extends_documentation_fragment:
   - layer2.linux.requirements.RAW_SOCKETS
-  - layer2.linux.requirements.READ_ONLY
+  - layer2.linux.requirements.ATTRIBUTES
+attributes:
+  diff_mode:
+    support: none
 notes:
   - Sending raw ARP needs root or the C(CAP_NET_RAW) capability; the module says so when it is missing.
   - Requires the C(netaddr) Python library for vendor names; without it RV(hosts[].vendor) is null.
