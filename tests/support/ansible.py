@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ CALLBACKS = Path(__file__).resolve().parent / "callback"
 
 def collections_path() -> Path:
     """A directory where `ansible_collections/layer2/linux` is this checkout, so FQCNs resolve."""
-    base = Path(tempfile.gettempdir()) / f"layer2-linux-collections-{abs(hash(str(ROOT))) % 10**8}"
+    # crc32, not hash(): str hashes change with every process, which would leave a new directory behind each run.
+    base = Path(tempfile.gettempdir()) / f"layer2-linux-collections-{zlib.crc32(str(ROOT).encode()):08x}"
     link = base / "ansible_collections" / "layer2" / "linux"
     if not link.exists():
         link.parent.mkdir(parents=True, exist_ok=True)
