@@ -128,7 +128,6 @@ class Lab:
         self.hosts: dict[str, Host] = {h.name: h for h in _parse_hosts(spec.get("hosts", {}))}
         self.prefix = f"{PREFIX}{os.getpid()}-{next(_counter)}-" if name is None else f"{PREFIX}{os.getpid()}-{name}-"
         self._procs: list[subprocess.Popen] = []
-        self._created: list[str] = []
         self._validate()
 
     # -- names ---------------------------------------------------------------------------
@@ -175,12 +174,10 @@ class Lab:
             proc.wait()
         self._procs.clear()
         _delete_netns([n for n in _all_netns() if n.startswith(self.prefix)])
-        self._created.clear()
         _live_labs.discard(self)
 
     def _build(self) -> None:
         names = [self.netns(n) for n in self.switches + list(self.hosts)]
-        self._created = names
         _ip_batch([f"netns add {n}" for n in names])
 
         for sw in self.switches:
