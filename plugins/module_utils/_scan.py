@@ -10,14 +10,22 @@ at least MIN_WAIT. A LAN that answers in a millisecond is not waited on for half
 straggler is waited on long enough for another like it.
 A reply counts only when it comes from an address we asked and is addressed to our source address;
 one address answered from two MACs is a conflict.
+
+Requests leave from one thread per CPU (up to MAX_SENDERS): where the kernel does the copying of every broadcast
+in the sender's context (a software bridge with many ports, on a hypervisor or a namespace lab), one thread stops
+at what one core can flood; on a plain NIC the extra thread costs nothing.
 """
 
 from __future__ import annotations
 
 import collections
+import errno
 import ipaddress
+import os
+import queue
 import select
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -38,6 +46,8 @@ DEFAULT_RATE = 10000
 MIN_WAIT = 0.15  # seconds: the shortest final wait, whatever the answers so far
 RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
 MAX_RATE = 100000
+MAX_SENDERS = 4
+SENDERS_BUSY_WAIT = 0.0003  # seconds: how soon to look again when every sending thread has frames queued
 
 
 class ScanError(Exception):
@@ -121,6 +131,79 @@ def open_socket(interface: str) -> socket.socket:
     return sock
 
 
+class _DirectSender:
+    """Sends on the scan's own (non-blocking) socket, in the scan's thread: one CPU, or a socket given by a test."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def ready(self) -> bool:
+        return True
+
+    def send(self, frame: bytes) -> bool:
+        """False when the device queue is full (ask again on the next tick)."""
+        try:
+            self._sock.send(frame)
+        except BlockingIOError:
+            return False
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class _ThreadedSenders:
+    """One thread per CPU, each with a send-only socket; the scan hands them frames through a short queue, so the
+    pacing and every timestamp stay in the scan's thread. send() raises ScanError for an error a thread met."""
+
+    DEPTH = 2  # frames queued per thread: enough to keep them busy, few enough that a send time is a few frames late
+
+    def __init__(self, interface: str, count: int):
+        self._frames: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: OSError | None = None
+        self._sockets = [packet_socket(interface) for _ in range(count)]
+        self._threads = [threading.Thread(target=self._run, args=(sock,), daemon=True) for sock in self._sockets]
+        for thread in self._threads:
+            thread.start()
+
+    def ready(self) -> bool:
+        return self._frames.qsize() < self.DEPTH * len(self._threads)
+
+    def send(self, frame: bytes) -> bool:
+        if self._error is not None:
+            raise self._error
+        self._frames.put(frame)
+        return True
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._frames.put(None)
+        for thread in self._threads:
+            thread.join()
+        for sock in self._sockets:
+            sock.close()
+
+    def _run(self, sock) -> None:
+        while (frame := self._frames.get()) is not None:
+            for _ in range(100):  # a full device queue (ENOBUFS) drains in well under 0.1 s
+                try:
+                    sock.send(frame)
+                    break
+                except OSError as exc:
+                    if exc.errno != errno.ENOBUFS:
+                        self._error = exc
+                        break
+                    time.sleep(0.001)
+
+
+def sender_count() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_SENDERS))
+
+
 # -- the scan -------------------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -158,30 +241,35 @@ class ArpScan:
     def run(self) -> ScanResult:
         own_socket = self._sock is None
         sock = open_socket(self.interface) if own_socket else self._sock
+        senders = None
         try:
-            self._loop(sock)
+            count = sender_count() if own_socket else 1
+            senders = _ThreadedSenders(self.interface, count) if count > 1 else _DirectSender(sock)
+            self._loop(sock, senders)
         finally:
+            if senders is not None:
+                senders.close()
             if own_socket:
                 sock.close()
         return self.result
 
-    def _loop(self, sock) -> None:
+    def _loop(self, sock, senders) -> None:
         interval = 1.0 / self.rate
         start = next_send = self._last_send = self._last_first_send = self._clock()
         while True:
             now = self._clock()
-            while now >= next_send:
+            while now >= next_send and senders.ready():
                 ip = self._next_address(now)
                 if ip is None:
                     break
-                self._send(sock, ip, now)
+                self._send(senders, ip, now)
                 # no catching up after an idle spell: pace from now, never burst
                 next_send = max(next_send + interval, now - interval)
             self._drain(sock)
             self._drop_answered_retries()
             if not self._fresh and not self._retry and now >= self._end():
                 break
-            wake = self._next_wake(next_send)
+            wake = self._next_wake(next_send) if senders.ready() else now + SENDERS_BUSY_WAIT
             select.select([sock], [], [], max(0.0, wake - self._clock()))
         self.result.duration = self._clock() - start
 
@@ -197,13 +285,12 @@ class ArpScan:
         while self._retry and self.targets[self._retry[0][1]].answered:
             self._retry.popleft()
 
-    def _send(self, sock, ip: bytes, now: float) -> None:
+    def _send(self, senders, ip: bytes, now: float) -> None:
         target = self.targets[ip]
         try:
-            sock.send(build_request(self.src_mac, self.src_ip, ip))
-        except BlockingIOError:  # the device queue is full: ask again on the next tick
-            self._fresh.appendleft(ip)
-            return
+            if not senders.send(build_request(self.src_mac, self.src_ip, ip)):  # the device queue is full: ask again on the next tick
+                self._fresh.appendleft(ip)
+                return
         except OSError as exc:
             raise ScanError(f"sending on {self.interface} failed: {exc.strerror}") from None
         target.attempts += 1
