@@ -87,12 +87,13 @@ def apply(settings, root: str = PROC_SYS) -> None:
 
 
 def ensure_forwarding(ipv4_forwarding=None, ipv6_forwarding=None, interfaces=(), persist=False,
-                      persist_path="/etc/sysctl.d/90-layer2-linux.conf", check_mode=False, root: str = PROC_SYS) -> dict:
+                      persist_path="/etc/sysctl.d/90-layer2-linux.conf", check_mode=False, root: str = PROC_SYS,
+                      persist_exclusive=False) -> dict:
     """The whole task: validate and read everything first, then write (not in check mode), read back, persist."""
     settings = wanted_settings(ipv4_forwarding, ipv6_forwarding, interfaces)
     before = read_all(settings, root)
     wanted = {sysctl_name(parts): value for parts, value in settings}
-    file_before, file_after = planned_file(persist_path, wanted) if persist else (None, None)
+    file_before, file_after = planned_file(persist_path, wanted, persist_exclusive) if persist else (None, None)
     file_changed = persist and file_before != file_after
     if check_mode:
         after = dict(wanted)
@@ -110,9 +111,12 @@ def ensure_forwarding(ipv4_forwarding=None, ipv6_forwarding=None, interfaces=(),
     return result(before, after, persist, persist_path, file_before, file_after)
 
 
-def planned_file(path: str, wanted: dict) -> tuple[str | None, str]:
-    """The persistence file's current text and the text it should have: its settings, updated with this task's."""
+def planned_file(path: str, wanted: dict, exclusive: bool = False) -> tuple[str | None, str]:
+    """The persistence file's current text and the text it should have: its settings updated with this task's,
+    or (exclusive) this task's alone, so a file the task owns loses the lines of interfaces no longer given."""
     text, settings = read_conf(path)
+    if exclusive:
+        settings = {}
     settings.update({k: str(v) for k, v in wanted.items()})
     return text, render_conf(settings, HEADER, first=FORWARDING_NAMES)
 

@@ -16,8 +16,8 @@ import socket
 import subprocess
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
-from ansible_collections.layer2.linux.plugins.module_utils._ip_address import AddressError, parse_cidrs
-from ansible_collections.layer2.linux.plugins.module_utils._ip_address import plan as plan_addresses
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import plan as plan_addresses
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
 
 FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}

@@ -58,6 +58,13 @@ options:
     description: The sysctl.d file written when O(persist=true).
     type: path
     default: /etc/sysctl.d/90-layer2-linux.conf
+  persist_exclusive:
+    description:
+      - With O(persist=true), the file holds this task's settings only; lines it held for other settings, such as the
+        proxy ARP of a VLAN that was removed, are dropped. Use it for a file this one task owns.
+      - Values already set in the kernel for settings no longer given are left as they are.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -120,13 +127,15 @@ def main():
             },
             "persist": {"type": "bool", "default": False},
             "persist_path": {"type": "path", "default": "/etc/sysctl.d/90-layer2-linux.conf"},
+            "persist_exclusive": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     params = module.params
     try:
         result = ensure_forwarding(params["ipv4_forwarding"], params["ipv6_forwarding"], params["interfaces"], persist=params["persist"],
-                                   persist_path=params["persist_path"], check_mode=module.check_mode)
+                                   persist_path=params["persist_path"], check_mode=module.check_mode,
+                                   persist_exclusive=params["persist_exclusive"])
     except SysctlError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -96,6 +96,20 @@ def test_persisting_keeps_earlier_settings_and_puts_forwarding_first(routed, tmp
     assert result["diff"][1]["before"].startswith("# earlier") and "net.ipv4.ip_forward = 1" in result["diff"][1]["after"]
 
 
+def test_an_exclusive_file_loses_the_lines_of_interfaces_no_longer_given(routed, tmp_path):
+    conf = tmp_path / "90-layer2-vlan-router.conf"
+    both = {"ipv4_forwarding": True, "persist": True, "persist_path": str(conf), "persist_exclusive": True,
+            "interfaces": [{"name": "eth0", "proxy_arp": True}, {"name": "eth1.1234", "proxy_arp": True}]}
+    run_module(routed, "r", MODULE, both)
+    one = dict(both, interfaces=[{"name": "eth0", "proxy_arp": True}])
+    check = run_module(routed, "r", MODULE, one, check=True)
+    assert check["changed"] and check["persist_changed"] and "eth1/1234" in conf.read_text(), "check mode wrote the file"
+    result = run_module(routed, "r", MODULE, one)
+    assert result["persist_changed"] and conf.read_text().splitlines()[2:] == ["net.ipv4.ip_forward = 1", "net.ipv4.conf.eth0.proxy_arp = 1"]
+    assert proc(routed, "r")["net.ipv4.conf.eth1/1234.proxy_arp"] == 1, "the kernel value of a setting no longer given is left alone"
+    assert not run_module(routed, "r", MODULE, one)["changed"]
+
+
 def test_bad_input_is_refused_and_nothing_changes(routed, tmp_path):
     conf = tmp_path / "90-layer2-linux.conf"
     before = proc(routed, "r")

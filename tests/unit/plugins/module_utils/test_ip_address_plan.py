@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from ansible_collections.layer2.linux.plugins.module_utils._ip_address import AddressError, parse_cidrs, plan
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, management_address
 
 
