@@ -6,43 +6,20 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import migration_lab
 from tests.support.ansible import run_module
-
-ADDR, ADDR6 = "192.0.2.100", "2001:db8::100"
-OLD_MAC, NEW_MAC, GW_MAC = "02:00:5e:00:00:0a", "02:00:5e:00:00:14", "02:00:5e:00:00:01"
+from tests.support.migration_lab import ADDR, ADDR6, GW_MAC, NEW_MAC, OLD_MAC, gw_mac
 
 
 @pytest.fixture
 def lab(make_lab):
-    """gw, old and new on one switch; old holds the address that moves, the gateway knows it at old's MAC."""
-    def host(mac, v4, v6, extra=()):
-        return {"links": [{"switch": "lan", "mac": mac, "addresses": [v4, v6, *extra]}]}
-
-    lab = make_lab(
-        {
-            "switches": ["lan"],
-            "hosts": {
-                "gw": host(GW_MAC, "192.0.2.1/24", "2001:db8::1/64"),
-                "old": host(OLD_MAC, "192.0.2.10/24", "2001:db8::a/64", [f"{ADDR}/24", f"{ADDR6}/64"]),
-                "new": host(NEW_MAC, "192.0.2.20/24", "2001:db8::14/64"),
-            },
-        }
-    )
-    for address in (ADDR, ADDR6):
-        lab.run("gw", ["ping", "-c1", "-W2", address])
-        assert lab.neighbour("gw", address)["lladdr"] == OLD_MAC
-    return lab
+    return migration_lab.build(make_lab)
 
 
 def move(lab, address, prefix):
     """The address leaves old and lands on new, without telling anybody (the state a failover leaves)."""
     lab.run("old", ["ip", "addr", "del", f"{address}/{prefix}", "dev", "eth0"])
     lab.run("new", ["ip", "addr", "add", f"{address}/{prefix}", "dev", "eth0"] + (["nodad"] if ":" in address else []))
-
-
-def gw_mac(lab, address):
-    entry = lab.neighbour("gw", address)
-    return entry.get("lladdr") if entry else None
 
 
 def test_the_gateway_shows_the_new_mac_right_after_with_arp_accept_0(lab):

@@ -9,33 +9,16 @@ import sys
 
 import pytest
 
+from tests.support import migration_lab
 from tests.support.ansible import ROOT, run_playbook
+from tests.support.migration_lab import ADDR, ADDR6, GW_MAC, NEW_MAC, OLD_MAC, OTHER_MAC, gw_mac
 
 PLAYBOOK = ROOT / "playbooks" / "migrate_address.yml"
-ADDR, ADDR6 = "192.0.2.100", "2001:db8::100"
-GW_MAC, OLD_MAC, NEW_MAC, OTHER_MAC = "02:00:5e:00:00:01", "02:00:5e:00:00:0a", "02:00:5e:00:00:14", "02:00:5e:00:00:1e"
 
 
 @pytest.fixture
 def lab(make_lab):
-    """gw, old, new and other on one switch; old holds the address (v4 and v6), the gateway knows it at old's MAC."""
-    def host(mac, v4, v6, extra=()):
-        return {"links": [{"switch": "lan", "mac": mac, "addresses": [v4, v6, *extra]}]}
-
-    lab = make_lab(
-        {
-            "switches": ["lan"],
-            "hosts": {
-                "gw": host(GW_MAC, "192.0.2.1/24", "2001:db8::1/64"),
-                "old": host(OLD_MAC, "192.0.2.10/24", "2001:db8::a/64", [f"{ADDR}/24", f"{ADDR6}/64"]),
-                "new": host(NEW_MAC, "192.0.2.20/24", "2001:db8::14/64"),
-                "other": host(OTHER_MAC, "192.0.2.30/24", "2001:db8::1e/64"),
-            },
-        }
-    )
-    for address in (ADDR, ADDR6):
-        lab.run("gw", ["ping", "-c1", "-W2", address])
-    return lab
+    return migration_lab.build(make_lab, with_other=True)
 
 
 def migrate(lab, address=f"{ADDR}/24", gateway="192.0.2.1", check=False, **extra):
@@ -46,11 +29,6 @@ def migrate(lab, address=f"{ADDR}/24", gateway="192.0.2.1", check=False, **extra
 
 def holds(lab, host, address):
     return any(a["local"] == address for link in lab.ip_json(host, "addr", "show", "dev", "eth0") for a in link["addr_info"])
-
-
-def gw_mac(lab, address):
-    entry = lab.neighbour("gw", address)
-    return entry.get("lladdr") if entry else None
 
 
 def prober(lab, address):
