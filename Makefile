@@ -55,10 +55,9 @@ integration: venv
 kernel: venv
 	tests/kernel/run --junitxml=$(JUNIT)/kernel.xml
 
-# The vlan_router Molecule scenario needs 802.1Q: one User-Mode Linux boot (about 8 minutes here); not part of `make test`.
+# The vlan_router Molecule scenario alone (the kernel tier runs it too, in the same boot as the other kernel tests).
 molecule: venv
-	$(PYTHON) -m pip install -q molecule
-	tests/kernel/uml-exec env PATH=$(abspath $(VENV))/bin:$$PATH molecule test -s vlan_router
+	tests/kernel/run -k molecule
 
 bench: venv
 	@for b in bench/*; do [ -x "$$b" ] && { echo "== $$b"; $$b || exit 1; }; done; true

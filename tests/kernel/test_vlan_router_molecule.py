@@ -1,0 +1,27 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vlan_router Molecule scenario (extensions/molecule/vlan_router), run whole in the kernel tier's boot:
+prepare, converge, idempotence, verify, cleanup, destroy. The scenario builds and tears down its own lab (names of
+its own), so it shares the boot with the other kernel tests' labs without meeting them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.ansible import ROOT
+
+MOLECULE = Path(sys.executable).with_name("molecule")
+
+
+def test_the_molecule_scenario_passes_every_action():
+    assert MOLECULE.exists(), f"molecule is not installed next to {sys.executable} (test-requirements.txt lists it)"
+    env = dict(os.environ, PATH=f"{MOLECULE.parent}{os.pathsep}{os.environ['PATH']}", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
+    run = subprocess.run([str(MOLECULE), "test", "-s", "vlan_router"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=1800, check=False)
+    tail = (run.stdout + run.stderr)[-6000:]
+    assert run.returncode == 0, tail
+    for action in ("prepare", "converge", "idempotence", "verify", "cleanup", "destroy"):
+        assert action in run.stdout + run.stderr, f"molecule never ran {action}:\n{tail}"
