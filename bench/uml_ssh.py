@@ -113,7 +113,7 @@ def serve(lab_netns: str, extra: dict) -> None:
     sshd = subprocess.Popen(["ip", "netns", "exec", lab_netns, SSHD, "-D", "-e", "-f", str(directory / "sshd_config")],
                             stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _attempt in range(100):
             if subprocess.run(["ip", "netns", "exec", lab_netns, "ss", "-Hltn", f"src {NODE_ADDRESS}"], capture_output=True,
                               text=True, check=False).stdout.strip():
                 break

@@ -161,7 +161,7 @@ class _ThreadedSenders:
     def __init__(self, interface: str, count: int):
         self._frames: queue.SimpleQueue = queue.SimpleQueue()
         self._error: OSError | None = None
-        self._sockets = [packet_socket(interface) for _ in range(count)]
+        self._sockets = [packet_socket(interface) for _sender in range(count)]
         self._threads = [threading.Thread(target=self._run, args=(sock,), daemon=True) for sock in self._sockets]
         for thread in self._threads:
             thread.start()
@@ -176,7 +176,7 @@ class _ThreadedSenders:
         return True
 
     def close(self) -> None:
-        for _ in self._threads:
+        for _thread in self._threads:
             self._frames.put(None)
         for thread in self._threads:
             thread.join()
@@ -185,7 +185,7 @@ class _ThreadedSenders:
 
     def _run(self, sock) -> None:
         while (frame := self._frames.get()) is not None:
-            for _ in range(100):  # a full device queue (ENOBUFS) drains in well under 0.1 s
+            for _attempt in range(100):  # a full device queue (ENOBUFS) drains in well under 0.1 s
                 try:
                     sock.send(frame)
                     break
