@@ -23,42 +23,27 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support import ssh_node  # noqa: E402
+
 HOST_ADDRESS, NODE_ADDRESS = "10.254.0.1", "10.254.0.2"
 TAP = "l2mgmt0"
-SSHD = "/usr/sbin/sshd"
 
 
 def available() -> str | None:
     """Why this cannot run here, or None."""
-    if not os.path.exists(SSHD) or not shutil.which("ssh-keygen"):
-        return "needs openssh-server and openssh-client (sshd runs inside UML only)"
     if not os.path.exists("/dev/net/tun"):
         return "needs /dev/net/tun for the tap device between host and UML"
-    return None
-
-
-def _keys(directory: Path) -> None:
-    for name in ("host_key", "client_key"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / name)], check=True)
-    shutil.copy(directory / "client_key.pub", directory / "authorized_keys")
-    (directory / "sshd_config").write_text(
-        f"HostKey {directory}/host_key\nListenAddress {NODE_ADDRESS}\nAuthorizedKeysFile {directory}/authorized_keys\n"
-        "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "UseDNS no\nPrintMotd no\nPrintLastLog no\nX11Forwarding no\nPidFile none\n")
+    return ssh_node.missing()
 
 
 def inventory_vars(directory: Path) -> dict:
-    """Host variables that reach the node over SSH, one multiplexed connection for the whole run."""
-    options = ["-o UserKnownHostsFile=/dev/null", "-o StrictHostKeyChecking=no", "-o ControlMaster=auto",
-               "-o ControlPersist=120s", f"-o ControlPath={directory}/cm-%C"]
-    return {"ansible_host": NODE_ADDRESS, "ansible_connection": "ansible.builtin.ssh", "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(directory / "client_key"), "ansible_ssh_common_args": " ".join(options),
-            "ansible_python_interpreter": sys.executable}
+    return ssh_node.inventory_vars(directory, NODE_ADDRESS)
 
 
 @contextlib.contextmanager
@@ -67,8 +52,8 @@ def node(guest_argv: list[str], timeout: float = 300):
 
     The caller must already run inside host_namespace(): UML attaches to the tap by name in its own namespace.
     """
-    directory = Path(tempfile.mkdtemp(prefix="l2-uml-ssh-"))
-    _keys(directory)
+    directory = ssh_node.short_directory()
+    ssh_node.prepare(directory, NODE_ADDRESS)
     env = dict(os.environ, L2_UML_ARGS=f"eth0=tuntap,{TAP}", L2_UML_NODE_DIR=str(directory))
     log = open(directory / "uml.log", "w")  # noqa: SIM115 -- open for the guest's whole life
     guest = subprocess.Popen([str(ROOT / "tests/kernel/uml-exec"), *guest_argv], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -86,7 +71,7 @@ def node(guest_argv: list[str], timeout: float = 300):
         except subprocess.TimeoutExpired:
             guest.kill()
         log.close()
-        subprocess.run(["ssh", "-o", f"ControlPath={directory}/cm-%C", "-O", "exit", NODE_ADDRESS], capture_output=True, check=False)
+        ssh_node.close_master(directory, NODE_ADDRESS)
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -109,15 +94,8 @@ def serve(lab_netns: str, extra: dict) -> None:
     # The guest's root is the host's /, so root's ~/.bashrc is the host's, which bash sources for every SSH command
     # (3.5 s of pyenv set-up inside UML here). A router's root has no such thing: hide it, in the guest only.
     subprocess.run(["mount", "--bind", "/dev/null", str(Path.home() / ".bashrc")], check=False)
-    os.makedirs("/run/sshd", exist_ok=True)
-    sshd = subprocess.Popen(["ip", "netns", "exec", lab_netns, SSHD, "-D", "-e", "-f", str(directory / "sshd_config")],
-                            stderr=subprocess.DEVNULL)
+    sshd = ssh_node.start(lab_netns, directory / "sshd_config", NODE_ADDRESS)
     try:
-        for _attempt in range(100):
-            if subprocess.run(["ip", "netns", "exec", lab_netns, "ss", "-Hltn", f"src {NODE_ADDRESS}"], capture_output=True,
-                              text=True, check=False).stdout.strip():
-                break
-            time.sleep(0.1)
         (directory / "ready").write_text(json.dumps(extra))
         while not (directory / "stop").exists():
             time.sleep(0.1)

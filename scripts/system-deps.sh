@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the demo and the test tiers need (as root), only when one is missing.
 set -eu
-packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git)
+packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git openssh-client openssh-server)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -9,5 +9,11 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server's installation would start sshd on this machine; the tests run sshd only inside lab namespaces.
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
