@@ -50,12 +50,12 @@ def status(run, task: str) -> str:
 
 def test_the_address_carrying_the_session_is_refused_and_another_is_removed(managed):
     lab, inventory = managed
-    refused = run_playbook(remove(NODE), inventory, netns=lab.netns("controller"))
+    refused = run_playbook(remove(NODE), inventory, prefix=["ip", "netns", "exec", lab.netns("controller")])
     assert refused.task("session", "node")["stdout"].split()[2] == NODE, "the task did not arrive over SSH on the node's address"
     result = refused.task("remove", "node")
     assert status(refused, "remove") == "ignored" and "carries the current management connection (SSH_CONNECTION)" in result["msg"], result
     assert NODE in addresses(lab) and OTHER in addresses(lab), "the refused task changed the node"
 
-    removed = run_playbook(remove(OTHER), inventory, netns=lab.netns("controller"))
+    removed = run_playbook(remove(OTHER), inventory, prefix=["ip", "netns", "exec", lab.netns("controller")])
     assert status(removed, "remove") == "ok" and removed.task("remove", "node")["changed"], removed.task("remove", "node")
     assert addresses(lab) == [NODE]

@@ -119,3 +119,27 @@ def test_auto_picks_the_backend_the_system_uses(tmp_path, marker, backend_file):
         assert str(tmp_path / backend_file) in persistence
     else:
         assert persistence == []
+
+
+# An overlay over /etc in a private mount namespace: the role writes to the real paths, the writes land in UPPER.
+OVERLAY_ETC = ('mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && shift && exec "$@"')
+
+
+def test_handlers_with_the_real_root_never_restart_a_link(tmp_path):
+    """vlan_router_root '/', /etc behind an overlay: the files are written and notify the handlers, which look for a
+    running systemd-networkd before reloading it (there is none here, so no reload) and restart nothing."""
+    (tmp_path / "upper").mkdir()
+    (tmp_path / "work").mkdir()
+    before = set(os.listdir("/etc"))
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "persistence"}}]}]
+    prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", OVERLAY_ETC, "sh", str(tmp_path)]
+    run = run_playbook(play, LOCAL, extra_vars=seed_vars(Path("/"), "systemd-networkd"), prefix=prefix)
+    assert run.rc == 0, run.stdout + run.stderr
+    statuses = {r["task"].split(" : ", 1)[-1]: r["status"] for r in run.results}
+    assert statuses["Check whether systemd-networkd runs"] == "ok"
+    assert statuses["Reload systemd-networkd so it adopts the VLAN files (no link is restarted; KeepConfiguration keeps live addresses)"] == "skipped"
+    assert statuses["Check that ifupdown parses the VLAN file (ifup --no-act; interfaces are already up, none is restarted)"] == "skipped"
+    written = {str(p.relative_to(tmp_path / "upper")) for p in (tmp_path / "upper").rglob("*") if p.is_file()}
+    assert "systemd/network/60-layer2-vlan-router-eth1.1234.netdev" in written and "nftables.d/layer2-vlan-router.nft" in written
+    assert set(os.listdir("/etc")) == before and not os.path.exists("/etc/nftables.d/layer2-vlan-router.nft"), "the real /etc changed"

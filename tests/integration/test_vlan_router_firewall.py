@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vlan_router role's nftables tables (tenant isolation, NAT) against real traffic, on the host kernel.
 
-The kernel tier cannot do this part: Debian's User-Mode Linux kernel has nf_tables only for the bridge family
-(CONFIG_NF_TABLES_INET, _IPV4 and _IPV6 are off). Here the router's VLAN sub-interfaces are stood in for by
-plain interfaces of the same names (eth1.1234 ...), each on its own switch, and the role runs its firewall
-entry point (the ruleset file and the tables), the same tasks its main entry point runs.
+The kernel tier proves the same end to end in its own UML kernel; this runs on every host kernel with nf_tables,
+802.1Q or not (Debian's own UML kernel has nf_tables for the bridge family only). The router's VLAN sub-interfaces
+are stood in for by plain interfaces of the same names (eth1.1234 ...), each on its own switch, and the role runs
+its firewall entry point (the ruleset file and the tables), the same tasks its main entry point runs.
 """
 
 from __future__ import annotations

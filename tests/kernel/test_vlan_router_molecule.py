@@ -16,9 +16,11 @@ from tests.support.ansible import ROOT
 MOLECULE = Path(sys.executable).with_name("molecule")
 
 
-def test_the_molecule_scenario_passes_every_action():
+def test_the_molecule_scenario_passes_every_action(tmp_path):
     assert MOLECULE.exists(), f"molecule is not installed next to {sys.executable} (test-requirements.txt lists it)"
-    env = dict(os.environ, PATH=f"{MOLECULE.parent}{os.pathsep}{os.environ['PATH']}", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
+    # molecule installs the collection under ~/.ansible/collections: a home of its own keeps that out of the real one
+    env = dict(os.environ, PATH=f"{MOLECULE.parent}{os.pathsep}{os.environ['PATH']}", ANSIBLE_NOCOLOR="1", PY_COLORS="0",
+               HOME=str(tmp_path))
     run = subprocess.run([str(MOLECULE), "test", "-s", "vlan_router"], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=1800, check=False)
     tail = (run.stdout + run.stderr)[-6000:]

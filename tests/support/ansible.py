@@ -77,9 +77,9 @@ class PlaybookRun:
 
 
 def run_playbook(playbook, inventory: dict, extra_vars: dict | None = None, check: bool = False, diff: bool = False,
-                 args: list[str] | None = None, env: dict | None = None, timeout: int = 600, netns: str | None = None) -> PlaybookRun:
-    """Run a playbook (a path, or plays as data) against an inventory given as data; from inside a namespace when given
-    (a controller that reaches its hosts over a lab's network, with SSH)."""
+                 args: list[str] | None = None, env: dict | None = None, timeout: int = 600, prefix: list[str] | None = None) -> PlaybookRun:
+    """Run a playbook (a path, or plays as data) against an inventory given as data. prefix: argv ansible-playbook runs
+    under (`ip netns exec NS`: a controller reaching its hosts over a lab's network; a private mount namespace)."""
     with tempfile.TemporaryDirectory(prefix="layer2-play-") as tmp:
         tmp = Path(tmp)
         inv = tmp / "inventory.yml"
@@ -89,7 +89,7 @@ def run_playbook(playbook, inventory: dict, extra_vars: dict | None = None, chec
             path.write_text(yaml.safe_dump(playbook, sort_keys=False))
             playbook = path
         record = tmp / "record.json"
-        cmd = (["ip", "netns", "exec", netns] if netns else []) + [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(playbook)]
+        cmd = list(prefix or []) + [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(playbook)]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
         cmd += (["--check"] if check else []) + (["--diff"] if diff else []) + list(args or [])
