@@ -9,6 +9,7 @@ Set LAYER2_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -143,3 +144,19 @@ def test_handlers_with_the_real_root_never_restart_a_link(tmp_path):
     written = {str(p.relative_to(tmp_path / "upper")) for p in (tmp_path / "upper").rglob("*") if p.is_file()}
     assert "systemd/network/60-layer2-vlan-router-eth1.1234.netdev" in written and "nftables.d/layer2-vlan-router.nft" in written
     assert set(os.listdir("/etc")) == before and not os.path.exists("/etc/nftables.d/layer2-vlan-router.nft"), "the real /etc changed"
+
+
+def test_the_dependencies_task_finds_the_commands_installed(tmp_path):
+    """The role's dependency task through the system's package manager, in check mode on this Debian host (whose
+    Python has the apt bindings): iproute2, kmod and nftables are installed, so nothing would change."""
+    system_python = "/usr/bin/python3"
+    if subprocess.run([system_python, "-c", "import apt"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("needs Debian's python3-apt for /usr/bin/python3 (the apt module's check mode)")
+    local = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": system_python}}}}
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "dependencies"}}]}]
+    run = run_playbook(play, local, extra_vars=seed_vars(tmp_path, "none"), check=True)
+    assert run.rc == 0, run.stdout + run.stderr
+    name = "layer2.linux.vlan_router : Install the commands the role runs (ip, modprobe, nft)"
+    install = run.task(name)
+    assert [r["status"] for r in run.results if r["task"] == name] == ["ok"] and not install["changed"], install
