@@ -11,7 +11,8 @@ also keeps Ansible's controller out of UML, where every Python step is about 12 
       ansible-playbook (ssh, ControlPersist)        eth0 uplink, eth1 trunk (the lab's)
 
 Host and guest talk through files in a shared directory (the guest's / is the host's, over hostfs): the guest
-writes `ready` (JSON: the lab's namespaces) once sshd listens, and stops when the host writes `stop`.
+writes `ready` once sshd listens (JSON: what serve() was given to tell, such as whether the kernel loads nftables
+ip tables), and stops when the host writes `stop`.
 Everything is in namespaces this code creates; nothing touches the host's own interfaces.
 """
 
@@ -50,7 +51,7 @@ def inventory_vars(directory: Path) -> dict:
 def node(guest_argv: list[str], timeout: float = 300):
     """Boot UML running guest_argv (which must call serve()), wait for its sshd; yields (directory, ready data).
 
-    The caller must already run inside host_namespace(): UML attaches to the tap by name in its own namespace.
+    The caller must already run in the namespace host_namespace_argv() made: UML attaches to the tap by name there.
     """
     directory = ssh_node.short_directory()
     ssh_node.prepare(directory, NODE_ADDRESS)

@@ -154,7 +154,7 @@ class _DirectSender:
 
 class _ThreadedSenders:
     """One thread per CPU, each with a send-only socket; the scan hands them frames through a short queue, so the
-    pacing and every timestamp stay in the scan's thread. send() raises ScanError for an error a thread met."""
+    pacing and every timestamp stay in the scan's thread. send() raises the OSError a thread met (the scan words it)."""
 
     DEPTH = 2  # frames queued per thread: enough to keep them busy, few enough that a send time is a few frames late
 

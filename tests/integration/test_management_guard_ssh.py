@@ -44,18 +44,14 @@ def remove(address: str) -> list[dict]:
     ]}]
 
 
-def status(run, task: str) -> str:
-    return next(r["status"] for r in run.results if r["task"] == task)
-
-
 def test_the_address_carrying_the_session_is_refused_and_another_is_removed(managed):
     lab, inventory = managed
     refused = run_playbook(remove(NODE), inventory, prefix=["ip", "netns", "exec", lab.netns("controller")])
     assert refused.task("session", "node")["stdout"].split()[2] == NODE, "the task did not arrive over SSH on the node's address"
     result = refused.task("remove", "node")
-    assert status(refused, "remove") == "ignored" and "carries the current management connection (SSH_CONNECTION)" in result["msg"], result
+    assert refused.status("remove") == "ignored" and "carries the current management connection (SSH_CONNECTION)" in result["msg"], result
     assert NODE in addresses(lab) and OTHER in addresses(lab), "the refused task changed the node"
 
     removed = run_playbook(remove(OTHER), inventory, prefix=["ip", "netns", "exec", lab.netns("controller")])
-    assert status(removed, "remove") == "ok" and removed.task("remove", "node")["changed"], removed.task("remove", "node")
+    assert removed.status("remove") == "ok" and removed.task("remove", "node")["changed"], removed.task("remove", "node")
     assert addresses(lab) == [NODE]

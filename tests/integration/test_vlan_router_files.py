@@ -14,24 +14,20 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.support.ansible import ROOT, run_playbook
+from tests.kernel.vlan_router_lab import GOLDEN, seed_vars
+from tests.support.ansible import run_playbook
 
-GOLDEN = ROOT / "tests" / "golden" / "vlan_router"
 LOCAL = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
 
 
-def seed_vars(root: Path, backend: str, **extra) -> dict:
-    variables = yaml.safe_load((GOLDEN / "vars.yml").read_text())
-    variables.update(vlan_router_root=str(root), vlan_router_persistence=backend, **extra)
-    return variables
+def role_play(tasks_from: str) -> list[dict]:
+    return [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": tasks_from}}]}]
 
 
 def write_files(root: Path, backend: str, check: bool = False, tasks_from: str = "persistence", **extra):
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": tasks_from}}]}]
-    return run_playbook(play, LOCAL, extra_vars=seed_vars(root, backend, **extra), check=check, diff=True)
+    return run_playbook(role_play(tasks_from), LOCAL, extra_vars=seed_vars(root, backend, **extra), check=check, diff=True)
 
 
 def tree(root: Path) -> dict:
@@ -132,15 +128,13 @@ def test_handlers_with_the_real_root_never_restart_a_link(tmp_path):
     (tmp_path / "upper").mkdir()
     (tmp_path / "work").mkdir()
     before = set(os.listdir("/etc"))
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "persistence"}}]}]
     prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", OVERLAY_ETC, "sh", str(tmp_path)]
-    run = run_playbook(play, LOCAL, extra_vars=seed_vars(Path("/"), "systemd-networkd"), prefix=prefix)
+    run = run_playbook(role_play("persistence"), LOCAL, extra_vars=seed_vars(Path("/"), "systemd-networkd"), prefix=prefix)
     assert run.rc == 0, run.stdout + run.stderr
-    statuses = {r["task"].split(" : ", 1)[-1]: r["status"] for r in run.results}
-    assert statuses["Check whether systemd-networkd runs"] == "ok"
-    assert statuses["Reload systemd-networkd so it adopts the VLAN files (no link is restarted; KeepConfiguration keeps live addresses)"] == "skipped"
-    assert statuses["Check that ifupdown parses the VLAN file (ifup --no-act; interfaces are already up, none is restarted)"] == "skipped"
+    role = "layer2.linux.vlan_router : "
+    assert run.status(role + "Check whether systemd-networkd runs") == "ok"
+    assert run.status(role + "Reload systemd-networkd so it adopts the VLAN files (no link is restarted; KeepConfiguration keeps live addresses)") == "skipped"
+    assert run.status(role + "Check that ifupdown parses the VLAN file (ifup --no-act; interfaces are already up, none is restarted)") == "skipped"
     written = {str(p.relative_to(tmp_path / "upper")) for p in (tmp_path / "upper").rglob("*") if p.is_file()}
     assert "systemd/network/60-layer2-vlan-router-eth1.1234.netdev" in written and "nftables.d/layer2-vlan-router.nft" in written
     assert set(os.listdir("/etc")) == before and not os.path.exists("/etc/nftables.d/layer2-vlan-router.nft"), "the real /etc changed"
@@ -153,10 +147,8 @@ def test_the_dependencies_task_finds_the_commands_installed(tmp_path):
     if subprocess.run([system_python, "-c", "import apt"], capture_output=True, check=False).returncode != 0:
         pytest.skip("needs Debian's python3-apt for /usr/bin/python3 (the apt module's check mode)")
     local = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": system_python}}}}
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "dependencies"}}]}]
-    run = run_playbook(play, local, extra_vars=seed_vars(tmp_path, "none"), check=True)
+    run = run_playbook(role_play("dependencies"), local, extra_vars=seed_vars(tmp_path, "none"), check=True)
     assert run.rc == 0, run.stdout + run.stderr
     name = "layer2.linux.vlan_router : Install the commands the role runs (ip, modprobe, nft)"
     install = run.task(name)
-    assert [r["status"] for r in run.results if r["task"] == name] == ["ok"] and not install["changed"], install
+    assert run.status(name) == "ok" and not install["changed"], install

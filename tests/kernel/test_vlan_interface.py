@@ -122,7 +122,7 @@ def story():
 
 def failed(story, name, host="left"):
     """A task's recorded status (ignore_errors keeps the play going, the record still says failed)."""
-    return [r["status"] for r in story.results if r["task"] == name and r["host"] == host][-1] in ("failed", "ignored")
+    return story.status(name, host) in ("failed", "ignored")
 
 
 def out(story, name, host="left"):

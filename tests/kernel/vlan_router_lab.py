@@ -64,9 +64,9 @@ def bridge_vms(lab) -> None:
         lab.run(compute, ["ip", "-batch", "-"], input="\n".join(lines) + "\n")
 
 
-def seed_vars(root, backend: str = "systemd-networkd") -> dict:
+def seed_vars(root, backend: str = "systemd-networkd", **extra) -> dict:
     variables = yaml.safe_load((GOLDEN / "vars.yml").read_text())
-    variables.update(vlan_router_root=str(root), vlan_router_persistence=backend)
+    variables.update(vlan_router_root=str(root), vlan_router_persistence=backend, **extra)
     return variables
 
 

@@ -67,6 +67,13 @@ class PlaybookRun:
             raise KeyError(f"no result for task {name!r} (host {host}); have {[r['task'] for r in self.results]}\n{self.stdout}")
         return found[-1]["result"]
 
+    def status(self, name: str, host: str | None = None) -> str:
+        """The recorded status of the named task: ok, failed, ignored (failed under ignore_errors), skipped..."""
+        found = [r["status"] for r in self.results if r["task"] == name and (host is None or r["host"] == host)]
+        if not found:
+            raise KeyError(f"no result for task {name!r} (host {host}); have {[r['task'] for r in self.results]}\n{self.stdout}")
+        return found[-1]
+
     @property
     def changed(self) -> int:
         return sum(h.get("changed", 0) for h in self.recap.values())
@@ -104,5 +111,5 @@ def run_module(lab, host: str, module: str, params: dict, check: bool = False, d
     play = [{"hosts": host, "gather_facts": False, "tasks": [{"name": "the task", module: params}]}]
     run = run_playbook(play, lab.inventory(python=sys.executable), check=check, diff=diff, **kwargs)
     result = run.task("the task", host)
-    result["_status"] = [r["status"] for r in run.results if r["task"] == "the task"][-1]
+    result["_status"] = run.status("the task", host)
     return result
