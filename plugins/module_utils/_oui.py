@@ -8,7 +8,9 @@ data (_raspberry_pi_ouis) so that "is it a Pi" never depends on how a registry s
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
 
 from ansible_collections.layer2.linux.plugins.module_utils._raspberry_pi_ouis import RASPBERRY_PI_OUIS
 
@@ -48,6 +50,13 @@ class OuiClassifier:
         chosen = RASPBERRY_PI_OUIS if pi_prefixes is None else pi_prefixes
         self.pi_prefixes = frozenset(normalize_prefix(p) for p in chosen)
         self._vendors: dict[str, str | None] = {}
+
+    @staticmethod
+    def load_registry_in_background() -> None:
+        """Read the IEEE registry (about 60 ms) in a thread, for a caller about to wait on the network anyway;
+        vendor() then finds it loaded, or waits on Python's import lock until it is."""
+        if HAS_NETADDR:
+            threading.Thread(target=importlib.import_module, args=("netaddr.eui.ieee",), daemon=True).start()
 
     def is_raspberry_pi(self, mac: str) -> bool:
         return prefix_of(mac) in self.pi_prefixes

@@ -31,8 +31,10 @@ import signal
 import subprocess
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PREFIX = "l2lab-"
+BRIDGE_NETFILTER = ("arptables", "iptables", "ip6tables")
 _counter = itertools.count()
 _live_labs: weakref.WeakSet = weakref.WeakSet()
 
@@ -184,6 +186,9 @@ class Lab:
             _ip_batch(["link add name br0 type bridge", "link set br0 up", "link set lo up"], netns=self.netns(sw))
             # The switch stays silent (no IPv6 link-local chatter) and forwards at once (no STP listening delay).
             self._write_sysctl(sw, {"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"})
+            # A switch does not run the firewall on what it bridges. Where br_netfilter is loaded (Docker loads it),
+            # every copy of a flooded frame would otherwise pass the (empty) iptables hooks: 8 % of a broadcast sweep.
+            self._write_sysctl(sw, {f"net.bridge.bridge-nf-call-{t}": "0" for t in BRIDGE_NETFILTER if Path(f"/proc/sys/net/bridge/bridge-nf-call-{t}").exists()})
             _ip_batch(["link set br0 type bridge forward_delay 0 stp_state 0"], netns=self.netns(sw))
 
         port = itertools.count()
