@@ -188,7 +188,8 @@ class Lab:
             self._write_sysctl(sw, {"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"})
             # A switch does not run the firewall on what it bridges. Where br_netfilter is loaded (Docker loads it),
             # every copy of a flooded frame would otherwise pass the (empty) iptables hooks: 8 % of a broadcast sweep.
-            self._write_sysctl(sw, {f"net.bridge.bridge-nf-call-{t}": "0" for t in BRIDGE_NETFILTER if Path(f"/proc/sys/net/bridge/bridge-nf-call-{t}").exists()})
+            hooked = [t for t in BRIDGE_NETFILTER if Path(f"/proc/sys/net/bridge/bridge-nf-call-{t}").exists()]
+            self._write_sysctl(sw, {f"net.bridge.bridge-nf-call-{t}": "0" for t in hooked})
             _ip_batch(["link set br0 type bridge forward_delay 0 stp_state 0"], netns=self.netns(sw))
 
         port = itertools.count()
