@@ -120,6 +120,12 @@ def test_silent_addresses_are_retried_and_answered_ones_are_not():
     assert result.sent == 4 and result.asked == 2
 
 
+def test_every_address_is_asked_once_before_any_is_asked_again():
+    targets = [f"192.0.2.{n}" for n in range(10, 40)]  # at 200/s the pass (0.15 s) outlasts retry_interval (0.1 s)
+    requests = scan_fake({}, targets, rate=200, retries=1, timeout=0.1)[1]
+    assert requests[:30] == targets and sorted(requests[30:]) == sorted(targets)
+
+
 def test_a_late_answer_is_caught_by_the_retries_and_missed_without():
     hosts = {"192.0.2.5": [("dc:a6:32:00:00:05", 0.2)]}
     hurried = scan_fake(hosts, ["192.0.2.5"], retries=0, timeout=0.05)[0]
