@@ -60,7 +60,7 @@ options:
     type: int
     default: 1
   timeout:
-    description: The longest wait in seconds for replies after the last request.
+    description: How long, in seconds, each address is listened for after its first request (a host answering within it is found).
     type: float
     default: 0.5
   exclude:

@@ -287,7 +287,9 @@ def packet_socket(ifname: str, protocol: int = 0, ignore_outgoing: bool = False,
     ignore_outgoing: the kernel stops handing back our own frames (Linux 4.20+; readers still drop PACKET_OUTGOING for older ones).
     receive_buffer: bytes for frames that arrive while we are busy sending (SO_RCVBUFFORCE as root, else SO_RCVBUF).
     """
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(protocol))
+    # Created with no protocol and given one by bind: frames of other interfaces never reach it, and the kernel does
+    # not have to unhook an all-interface socket on bind (which waits for an RCU grace period, ~7 ms).
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     try:
         sock.bind((ifname, protocol))
     except OSError:

@@ -9,17 +9,15 @@ data (_raspberry_pi_ouis) so that "is it a Pi" never depends on how a registry s
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import threading
 
 from ansible_collections.layer2.linux.plugins.module_utils._raspberry_pi_ouis import RASPBERRY_PI_OUIS
 
-try:
-    from netaddr import EUI, NotRegisteredError
-
-    HAS_NETADDR = True
-except ImportError:  # vendor names become None; Pi detection still works
-    HAS_NETADDR = False
+# netaddr is imported only when a vendor name is wanted: importing it costs 17 ms, a tenth of a quick scan's start.
+# Without it vendor names become None; Pi detection still works.
+HAS_NETADDR = importlib.util.find_spec("netaddr") is not None
 
 _HEX = re.compile(r"[0-9a-f]{2}")
 
@@ -53,8 +51,8 @@ class OuiClassifier:
 
     @staticmethod
     def load_registry_in_background() -> None:
-        """Read the IEEE registry (about 60 ms) in a thread, for a caller about to wait on the network anyway;
-        vendor() then finds it loaded, or waits on Python's import lock until it is."""
+        """Read the IEEE registry (about 60 ms of Python) in a thread, for a caller about to wait on the network;
+        vendor() then finds it loaded, or waits on Python's import lock until it is. Loading it twice costs nothing."""
         if HAS_NETADDR:
             threading.Thread(target=importlib.import_module, args=("netaddr.eui.ieee",), daemon=True).start()
 
@@ -72,6 +70,8 @@ def registry_vendor(mac: str) -> str | None:
     """The organisation the IEEE registry lists for a MAC's prefix; None when unregistered, local, or netaddr is absent."""
     if not HAS_NETADDR:
         return None
+    from netaddr import EUI, NotRegisteredError  # pylint: disable=import-outside-toplevel
+
     try:
         return EUI(normalize_mac(mac)).oui.registration().org.strip() or None
     except (NotRegisteredError, IndexError, ValueError):

@@ -5,10 +5,9 @@
 One pass sends a broadcast ARP request to every target, paced at `rate` packets per second. An address that
 stays silent for `retry_interval` (0.1 s) is asked again once the pass is over, up to `retries` more times;
 addresses that answered never are.
-A silent address is given up once the wait W has passed since its first request and MIN_WAIT (0.15 s) since its
-last, W being at most `timeout` and adapted to the answers seen so far: one and a half times the slowest plus 50 ms,
-at least MIN_WAIT. A LAN that answers in a millisecond is not waited on for half a second; one with a 200 ms
-straggler is waited on long enough for another like it.
+A silent address is given up once `timeout` has passed since its first request and, when it was asked again, at
+least RETRY_WAIT (0.15 s) since its last: a host that answers within `timeout` is found, however slow the rest of
+the LAN is (Wi-Fi clients in power save answer a broadcast 100-300 ms late, when their access point wakes them).
 A reply counts only when it comes from an address we asked and is addressed to our source address;
 one address answered from two MACs is a conflict.
 
@@ -44,10 +43,11 @@ from ansible_collections.layer2.linux.plugins.module_utils._rtnl import Rtnl
 
 LARGEST_PREFIX = 16  # networks bigger than a /16 need allow_large
 DEFAULT_RATE = 10000
-MIN_WAIT = 0.15  # seconds: the shortest final wait, whatever the answers so far
+RETRY_WAIT = 0.15  # seconds listened after the last retry at least (a retry is for a lost request, not a slow host)
 RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
 MAX_RATE = 100000
 MAX_SENDERS = 4
+CATCH_UP = 0.002  # seconds of sending schedule a late wake-up may catch up on: 20 requests at 10000/s
 SENDERS_BUSY_WAIT = 0.0003  # seconds: how soon to look again when every sending thread has frames queued
 
 
@@ -223,7 +223,9 @@ class ArpScan:
     """One scan on one interface. `run()` returns a ScanResult; the socket can be given (tests) or is opened here."""
 
     def __init__(self, interface: str, src_mac: str, src_ip, targets, rate: int = DEFAULT_RATE, retries: int = 1,
-                 timeout: float = 0.5, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic):
+                 timeout: float = 0.5, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_pass=None):
+        """after_pass: called once every address has been asked once, for a caller's own slow work: run then, it
+        overlaps the wait for answers instead of holding Python's lock against the sending."""
         if not 1 <= rate <= MAX_RATE:
             raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}")
         if retries < 0 or timeout <= 0:
@@ -243,7 +245,7 @@ class ArpScan:
         self._clock = clock
         self.result = ScanResult(asked=len(self.targets))
         self._seen: set[tuple[bytes, bytes]] = set()
-        self._slowest = 0.0  # seconds, the longest request-to-reply time seen
+        self._after_pass = after_pass
 
     def run(self) -> ScanResult:
         own_socket = self._sock is None
@@ -270,8 +272,12 @@ class ArpScan:
                 if ip is None:
                     break
                 self._send(senders, ip, now)
-                # no catching up after an idle spell: pace from now, never burst
-                next_send = max(next_send + interval, now - interval)
+                # A late wake-up (Python, the scheduler) may catch up on at most CATCH_UP of schedule, so the rate
+                # holds on average; after a longer stall the schedule restarts from now instead of bursting.
+                next_send = max(next_send + interval, now - CATCH_UP)
+            if self._after_pass is not None and not self._fresh:
+                self._after_pass()
+                self._after_pass = None
             self._drain(sock)
             self._drop_answered_retries()
             if not self._fresh and not self._retry and now >= self._end():
@@ -319,9 +325,8 @@ class ArpScan:
         return self._end()
 
     def _end(self) -> float:
-        """When the last silent address is given up: the adaptive wait after its first request, and a short one after its last."""
-        wait = min(self.timeout, max(MIN_WAIT, 1.5 * self._slowest + 0.05))
-        return max(self._last_first_send + wait, self._last_send + min(wait, MIN_WAIT))
+        """When the last silent address is given up: `timeout` after its first request, and RETRY_WAIT after its last."""
+        return max(self._last_first_send + self.timeout, self._last_send + min(self.timeout, RETRY_WAIT))
 
     def _drain(self, sock) -> None:
         while True:
@@ -343,7 +348,6 @@ class ArpScan:
         self._seen.add((spa, sha))
         target.answered = True
         rtt = max(0.0, when - target.first_sent)  # from the first request: a reply to a retry may still answer it
-        self._slowest = max(self._slowest, rtt)
         self.result.replies.append(Reply(str(ipaddress.IPv4Address(spa)), mac_text(sha), round(rtt * 1000, 2), target.attempts))
 
 
@@ -427,10 +431,10 @@ def _plan(plans, name, link_facts, src, net, own) -> None:
 def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeout=0.5, allow_large=False, all_hosts=False) -> dict:
     """Scan every plan (one after the other) and return the result as pi_discover documents it."""
     targets = [plan_targets(p.networks, exclude, p.own, allow_large) for p in plans]  # refuse bad input before sending anything
-    classifier.load_registry_in_background()  # hidden behind the scan's waiting
     hosts, conflicts, asked, sent, duration = [], [], 0, 0, 0.0
     for plan, plan_targets_ in zip(plans, targets, strict=True):
-        result = ArpScan(plan.interface, plan.mac, plan.source, plan_targets_, rate=rate, retries=retries, timeout=timeout).run()
+        result = ArpScan(plan.interface, plan.mac, plan.source, plan_targets_, rate=rate, retries=retries, timeout=timeout,
+                         after_pass=classifier.load_registry_in_background).run()
         asked, sent, duration = asked + result.asked, sent + result.sent, duration + result.duration
         conflicts += result.conflicts()
         for reply in result.replies:

@@ -60,8 +60,9 @@ options:
     default: 1
   timeout:
     description:
-      - The longest wait, in seconds, for replies after the last request. The wait is shorter when every answer
-        so far came fast (one and a half times the slowest answer plus 50 ms, at least 0.15 s).
+      - How long, in seconds, each address is listened for after its first request. A host that answers within it
+        is found, however fast the rest of the LAN answered (Wi-Fi clients in power save answer a broadcast 100-300 ms
+        late). After a retry the scan listens at least 0.15 s more.
     type: float
     default: 0.5
   exclude:

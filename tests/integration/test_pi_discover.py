@@ -22,6 +22,7 @@ PI_VENDORS = {"b8:27:eb": "Raspberry Pi Foundation", "2c:cf:67": "Raspberry Pi (
 NET = "198.51.100"
 SCANNER = f"{NET}.1"
 LATE = {f"{NET}.241": "dc:a6:32:fe:00:01", f"{NET}.242": "2c:cf:67:fe:00:02", f"{NET}.243": "00:0c:29:fe:00:03", f"{NET}.244": "02:42:ac:fe:00:04"}
+WIFI = {f"{NET}.245": "d8:3a:dd:fe:00:05"}  # a Pi on Wi-Fi in power save: the only host to answer 400 ms late
 UNASKED = ("203.0.113.7", "b8:27:eb:fe:00:07")  # claimed, unasked, by the late responder with every answer
 MUTE = f"{NET}.246"  # has the address but never answers ARP
 CONFLICT = {"dup_pi": (f"{NET}.250", "b8:27:eb:fd:00:01"), "dup_nas": (f"{NET}.250", "00:11:32:fd:00:02")}
@@ -48,15 +49,16 @@ def pi_lan_spec():
     for name, (ip, mac) in CONFLICT.items():
         hosts[name] = host(mac, ip)
         answering.add((ip, mac))
-    answering |= set(LATE.items())
+    answering |= set(LATE.items()) | set(WIFI.items())
     pis = {(ip, mac) for ip, mac in answering if mac[:8] in PI_PREFIXES}
     return {"switches": ["lan"], "hosts": hosts}, answering, pis
 
 
-def start_late_responder(lab):
-    argv = [PYTHON, "-m", "tests.lab.responders", "--delay", "0.2", f"--unsolicited={UNASKED[0]}={UNASKED[1]}"]
-    proc = lab.popen("late", argv + [f"{ip}={mac}" for ip, mac in LATE.items()], stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    assert proc.stdout.readline().strip() == "ready"
+def start_late_responders(lab):
+    for delay, answers, extra in ((0.2, LATE, [f"--unsolicited={UNASKED[0]}={UNASKED[1]}"]), (0.4, WIFI, [])):
+        argv = [PYTHON, "-m", "tests.lab.responders", "--delay", str(delay)] + extra + [f"{ip}={mac}" for ip, mac in answers.items()]
+        proc = lab.popen("late", argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert proc.stdout.readline().strip() == "ready"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def pi_lan():
     spec, answering, pis = pi_lan_spec()
     lab = Lab(spec).up()
     try:
-        start_late_responder(lab)
+        start_late_responders(lab)
         lab.answering, lab.pis = answering, pis
         yield lab
     finally:
@@ -87,13 +89,15 @@ def test_every_host_found_and_nothing_else(pi_lan):
     result = discover(pi_lan, all_hosts=True)
     assert result["_status"] == "ok" and result["changed"] is False, result
     assert pairs(result["hosts"]) == pi_lan.answering
-    assert pairs(result["raspberry_pis"]) == pi_lan.pis and len(pi_lan.pis) == 53
+    assert pairs(result["raspberry_pis"]) == pi_lan.pis and len(pi_lan.pis) == 54
+    wifi = [h for h in result["hosts"] if h["ip"] in WIFI]
+    assert len(wifi) == 1 and wifi[0]["rtt_ms"] >= 390, "the default timeout (0.5 s) waits for a lone 400 ms answerer"
     assert {h["mac"][:8] for h in result["raspberry_pis"]} == set(PI_PREFIXES)
     found_ips = {h["ip"] for h in result["hosts"]}
     assert MUTE not in found_ips and UNASKED[0] not in found_ips
     assert [(c["ip"], sorted(c["macs"])) for c in result["conflicts"]] == [(f"{NET}.250", sorted(mac for _ip, mac in CONFLICT.values()))]
     assert result["counts"] == {"addresses_asked": 253, "requests_sent": result["counts"]["requests_sent"], "responders": len(found_ips),
-                                "raspberry_pis": 53, "conflicts": 1}
+                                "raspberry_pis": 54, "conflicts": 1}
     assert result["networks"] == [f"{NET}.0/24"] and result["interfaces"] == ["eth0"]
 
 
@@ -126,12 +130,12 @@ def test_every_pi_on_every_run(pi_lan):
     assert all(pairs(hosts) == pi_lan.answering for hosts in runs)
 
 
-def test_late_answerers_are_found_with_retries(pi_lan):
+def test_late_answerers_are_found_while_the_scan_listens(pi_lan):
     hurried = discover(pi_lan, all_hosts=True, retries=0, timeout=0.05)
     missing = pi_lan.answering - pairs(hurried["hosts"])
-    assert missing == set(LATE.items()), "without a retry a 0.05 s wait misses exactly the 200 ms answerers"
+    assert missing == set(LATE.items()) | set(WIFI.items()), "a 0.05 s wait misses exactly the 200 and 400 ms answerers"
     patient = discover(pi_lan, all_hosts=True, retries=2, timeout=0.1)
-    assert pairs(patient["hosts"]) == pi_lan.answering
+    assert pi_lan.answering - pairs(patient["hosts"]) == set(WIFI.items()), "two retries keep listening 0.3 s: not 0.4"
     late = [h for h in patient["hosts"] if h["ip"] in LATE]
     assert all(h["rtt_ms"] >= 190 for h in late), late
 

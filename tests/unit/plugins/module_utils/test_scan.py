@@ -134,6 +134,18 @@ def test_a_late_answer_is_caught_by_the_retries_and_missed_without():
     assert [r.ip for r in patient.replies] == ["192.0.2.5"] and patient.replies[0].rtt_ms >= 190
 
 
+def test_a_lone_slow_host_is_found_within_the_timeout_however_fast_the_others():
+    """A Wi-Fi Pi in power save answers 300 ms late while every other host answers at once: the timeout, not the
+    speed of the others, decides (an engine that shortened its wait after fast answers missed it)."""
+    hosts = {f"192.0.2.{n}": [(f"00:11:32:00:00:{n:02x}", 0)] for n in range(10, 30)}
+    hosts["192.0.2.99"] = [("d8:3a:dd:00:00:99", 0.3)]
+    targets = [f"192.0.2.{n}" for n in range(1, 120)]
+    found = scan_fake(hosts, targets)[0]
+    assert "192.0.2.99" in [r.ip for r in found.replies] and found.duration < 0.7
+    hurried = scan_fake(hosts, targets, timeout=0.2)[0]
+    assert "192.0.2.99" not in [r.ip for r in hurried.replies] and len(hurried.replies) == 20
+
+
 def test_two_macs_for_one_address_are_a_conflict():
     result = scan_fake({"192.0.2.7": [("b8:27:eb:00:00:07", 0), ("00:11:32:00:00:07", 0.01)]}, ["192.0.2.7"], timeout=0.2)[0]
     assert result.conflicts() == [{"ip": "192.0.2.7", "macs": ["b8:27:eb:00:00:07", "00:11:32:00:00:07"]}]
