@@ -40,6 +40,9 @@ ARP_OPCODE_AT, ARP_TARGET_IP_AT = 20, 38  # byte offsets in the Ethernet frame
 def only_requests_for(sock: socket.socket, addresses: list[bytes]) -> None:
     """Have the kernel hand us only ARP requests for our addresses (a classic BPF filter). A real slow host does not
     spend the scanner's CPU: without this, Python here would handle every broadcast of a /20 sweep in the lab."""
+    if len(addresses) > 250:
+        raise ValueError("a classic BPF jump skips at most 255 instructions: answer for 250 addresses at most")
+    # Jumps count the instructions they skip: a match on the n-th address skips the rest and "return 0".
     drop = 3 + len(addresses)  # the index of "return 0"
     program = [(BPF_LD_H_ABS, 0, 0, ARP_OPCODE_AT), (BPF_JEQ_K, 0, drop - 2, 1), (BPF_LD_W_ABS, 0, 0, ARP_TARGET_IP_AT)]
     program += [(BPF_JEQ_K, len(addresses) - n, 0, int.from_bytes(ip, "big")) for n, ip in enumerate(addresses)]
