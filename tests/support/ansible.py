@@ -60,19 +60,20 @@ class PlaybookRun:
     results: list
     recap: dict
 
-    def task(self, name: str, host: str | None = None) -> dict:
-        """The result of the named task (on one host, when the play has several)."""
+    def _record(self, name: str, host: str | None) -> dict:
+        """The last record of the named task (on one host, when the play has several); KeyError names what there is."""
         found = [r for r in self.results if r["task"] == name and (host is None or r["host"] == host)]
         if not found:
             raise KeyError(f"no result for task {name!r} (host {host}); have {[r['task'] for r in self.results]}\n{self.stdout}")
-        return found[-1]["result"]
+        return found[-1]
+
+    def task(self, name: str, host: str | None = None) -> dict:
+        """The result of the named task (on one host, when the play has several)."""
+        return self._record(name, host)["result"]
 
     def status(self, name: str, host: str | None = None) -> str:
         """The recorded status of the named task: ok, failed, ignored (failed under ignore_errors), skipped..."""
-        found = [r["status"] for r in self.results if r["task"] == name and (host is None or r["host"] == host)]
-        if not found:
-            raise KeyError(f"no result for task {name!r} (host {host}); have {[r['task'] for r in self.results]}\n{self.stdout}")
-        return found[-1]
+        return self._record(name, host)["status"]
 
     @property
     def changed(self) -> int:
