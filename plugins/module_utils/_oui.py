@@ -8,7 +8,6 @@ data (_raspberry_pi_ouis) so that "is it a Pi" never depends on how a registry s
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import re
 import threading

@@ -232,7 +232,7 @@ class ArpScan:
             raise ScanError("retries must be 0 or more and timeout more than 0 seconds")
         self.interface = interface
         self.src_mac = mac_bytes(src_mac)
-        self.src_ip = ipaddress.IPv4Address(str(src_ip)).packed
+        self.src_ip = _packed(src_ip)
         self.rate = rate
         self.attempts = 1 + retries
         self.timeout = timeout
