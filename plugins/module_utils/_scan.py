@@ -223,9 +223,9 @@ class ArpScan:
     """One scan on one interface. `run()` returns a ScanResult; the socket can be given (tests) or is opened here."""
 
     def __init__(self, interface: str, src_mac: str, src_ip, targets, rate: int = DEFAULT_RATE, retries: int = 1,
-                 timeout: float = 0.5, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_pass=None):
-        """after_pass: called once every address has been asked once, for a caller's own slow work: run then, it
-        overlaps the wait for answers instead of holding Python's lock against the sending."""
+                 timeout: float = 0.5, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_sending=None):
+        """after_sending: called once the last request (retries included) has left, for a caller's own slow work: run
+        then, it overlaps the wait for answers instead of holding Python's lock against the sending."""
         if not 1 <= rate <= MAX_RATE:
             raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}")
         if retries < 0 or timeout <= 0:
@@ -245,7 +245,7 @@ class ArpScan:
         self._clock = clock
         self.result = ScanResult(asked=len(self.targets))
         self._seen: set[tuple[bytes, bytes]] = set()
-        self._after_pass = after_pass
+        self._after_sending = after_sending
 
     def run(self) -> ScanResult:
         own_socket = self._sock is None
@@ -275,9 +275,9 @@ class ArpScan:
                 # A late wake-up (Python, the scheduler) may catch up on at most CATCH_UP of schedule, so the rate
                 # holds on average; after a longer stall the schedule restarts from now instead of bursting.
                 next_send = max(next_send + interval, now - CATCH_UP)
-            if self._after_pass is not None and not self._fresh:
-                self._after_pass()
-                self._after_pass = None
+            if self._after_sending is not None and not self._fresh and not self._retry:
+                self._after_sending()
+                self._after_sending = None
             self._drain(sock)
             self._drop_answered_retries()
             if not self._fresh and not self._retry and now >= self._end():
@@ -434,7 +434,7 @@ def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeou
     hosts, conflicts, asked, sent, duration = [], [], 0, 0, 0.0
     for plan, plan_targets_ in zip(plans, targets, strict=True):
         result = ArpScan(plan.interface, plan.mac, plan.source, plan_targets_, rate=rate, retries=retries, timeout=timeout,
-                         after_pass=classifier.load_registry_in_background).run()
+                         after_sending=classifier.load_registry_in_background).run()
         asked, sent, duration = asked + result.asked, sent + result.sent, duration + result.duration
         conflicts += result.conflicts()
         for reply in result.replies:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import struct
@@ -98,19 +99,29 @@ class FakeLan(threading.Thread):
                 pending.remove((due, frame))
 
 
-def scan_fake(hosts, targets, extra_replies=(), **options):
+@contextlib.contextmanager
+def fake_lan(hosts, extra_replies=()):
+    """The engine's end of a socketpair, and the FakeLan answering at the other end."""
     engine_end, lan_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     engine_end.setblocking(False)
     lan = FakeLan(lan_end, hosts, extra_replies)
     lan.start()
     try:
-        result = ArpScan("eth0", ME_MAC, ME_IP, [ipaddress.IPv4Address(t) for t in targets], sock=engine_end, **options).run()
+        yield engine_end, lan
     finally:
         lan.stop = True
         lan.join()
         engine_end.close()
         lan_end.close()
-    return result, lan.requests
+
+
+def fake_engine(sock, targets, **options) -> ArpScan:
+    return ArpScan("eth0", ME_MAC, ME_IP, [ipaddress.IPv4Address(t) for t in targets], sock=sock, **options)
+
+
+def scan_fake(hosts, targets, extra_replies=(), **options):
+    with fake_lan(hosts, extra_replies) as (sock, lan):
+        return fake_engine(sock, targets, **options).run(), lan.requests
 
 
 def test_silent_addresses_are_retried_and_answered_ones_are_not():
@@ -124,6 +135,17 @@ def test_every_address_is_asked_once_before_any_is_asked_again():
     targets = [f"192.0.2.{n}" for n in range(10, 40)]  # at 200/s the pass (0.15 s) outlasts retry_interval (0.1 s)
     requests = scan_fake({}, targets, rate=200, retries=1, timeout=0.1)[1]
     assert requests[:30] == targets and sorted(requests[30:]) == sorted(targets)
+
+
+def test_the_callers_slow_work_waits_until_the_last_request_has_left():
+    """after_sending reads the IEEE registry, 60 ms holding Python's lock: run while retries were still going out, it
+    slowed a /20's retry pass by a tenth."""
+    sent_when_called = []
+    with fake_lan({}) as (sock, _lan):
+        engine = fake_engine(sock, ["192.0.2.2", "192.0.2.3", "192.0.2.4"], retries=2, retry_interval=0.01, timeout=0.1,
+                             after_sending=lambda: sent_when_called.append(engine.result.sent))
+        engine.run()
+    assert sent_when_called == [9]
 
 
 def test_a_late_answer_is_caught_by_the_retries_and_missed_without():
