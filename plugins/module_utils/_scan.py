@@ -60,7 +60,6 @@ class Reply:
     ip: str
     mac: str
     rtt_ms: float
-    attempt: int
 
 
 @dataclass
@@ -348,7 +347,7 @@ class ArpScan:
         self._seen.add((spa, sha))
         target.answered = True
         rtt = max(0.0, when - target.first_sent)  # from the first request: a reply to a retry may still answer it
-        self.result.replies.append(Reply(str(ipaddress.IPv4Address(spa)), mac_text(sha), round(rtt * 1000, 2), target.attempts))
+        self.result.replies.append(Reply(str(ipaddress.IPv4Address(spa)), mac_text(sha), round(rtt * 1000, 2)))
 
 
 # -- a discovery: networks and interfaces resolved, scanned, classified ------------------------------------------------------
