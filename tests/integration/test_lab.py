@@ -31,8 +31,14 @@ def _netns_of(pid: int) -> list[str]:
     return [n for n in _all_netns() if n.startswith(f"{PREFIX}{pid}-")]
 
 
+def _interruptible() -> None:
+    """Ctrl-C's default, in the child: a shell's background job (CI may start us as one) inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tail: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT.format(root=str(ROOT), tail=tail)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT.format(root=str(ROOT), tail=tail)], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=_interruptible)  # pylint: disable=subprocess-popen-preexec-fn
     assert proc.stdout.readline().strip() == "UP"
     assert len(_netns_of(proc.pid)) == 2
     return proc
@@ -61,9 +67,14 @@ def test_topology_is_built_as_described(make_lab):
 @pytest.mark.parametrize("how", ["exception", "SIGTERM", "SIGINT"])
 def test_teardown_on_failure_and_signals(how):
     proc = _start("raise RuntimeError('boom')" if how == "exception" else "time.sleep(300)")
-    if how != "exception":
-        proc.send_signal(getattr(signal, how))
-    proc.wait(timeout=20)
+    try:
+        if how != "exception":
+            proc.send_signal(getattr(signal, how))
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:  # it did not stop: SIGTERM tears its lab down, so this test leaves nothing behind
+            proc.terminate()
+            proc.wait()
     assert _netns_of(proc.pid) == []
 
 

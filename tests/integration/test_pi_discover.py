@@ -170,6 +170,7 @@ def inventory_list(lab, tmp_path, config: dict, name="lab.arp_scan.yml", args=()
 
 def test_inventory_groups_and_hostvars(pi_lan, tmp_path):
     config = {"interface": "eth0", "all_hosts": True, "compose": {"ansible_user": "'pi'"},
+              "groups": {"intel_nics": "vendor == 'Intel Corporate'"},
               "keyed_groups": [{"key": "mac[:8] | replace(':', '')", "prefix": "oui"}]}
     proc, inv = inventory_list(pi_lan, tmp_path, config)
     assert proc.returncode == 0, proc.stderr
@@ -184,7 +185,7 @@ def test_inventory_groups_and_hostvars(pi_lan, tmp_path):
         assert hostvars[ip]["ansible_host"] == ip and hostvars[ip]["mac"] == mac and hostvars[ip]["ansible_user"] == "pi"
         assert (ip in inv["raspberry_pi"]["hosts"]) == hostvars[ip]["is_raspberry_pi"] == (mac[:8] in PI_PREFIXES)
     intel = {ip for ip, mac in pi_lan.answering if mac.startswith("00:1b:21")}
-    assert set(inv["vendor_intel_corporate"]["hosts"]) == intel == set(inv["oui_001b21"]["hosts"])
+    assert set(inv["vendor_intel_corporate"]["hosts"]) == intel == set(inv["oui_001b21"]["hosts"]) == set(inv["intel_nics"]["hosts"])
     assert {ip for ip, mac in pi_lan.pis if mac.startswith("b8:27:eb") and ip != conflict_ip} <= set(inv["vendor_raspberry_pi_foundation"]["hosts"])
     assert hostvars[f"{NET}.244"]["vendor"] is None and f"{NET}.244" in inv["vendor_unknown"]["hosts"]
 
