@@ -1,6 +1,6 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pi_discover on a namespace LAN of 50 Pis (all six prefixes), 100 other hosts, late answerers, a mute host and a conflict."""
+"""pi_discover on a namespace LAN of 50 Pis (all six prefixes), 100 other hosts, late and lossy answerers, a mute host and a conflict."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ NET = "198.51.100"
 SCANNER = f"{NET}.1"
 LATE = {f"{NET}.241": "dc:a6:32:fe:00:01", f"{NET}.242": "2c:cf:67:fe:00:02", f"{NET}.243": "00:0c:29:fe:00:03", f"{NET}.244": "02:42:ac:fe:00:04"}
 WIFI = {f"{NET}.245": "d8:3a:dd:fe:00:05"}  # a Pi on Wi-Fi in power save: the only host to answer 400 ms late
+LOSSY = {f"{NET}.247": "e4:5f:01:fe:00:07"}  # a Pi on a lossy Wi-Fi link: every scan's first request is lost, a retry answered 300 ms late
 UNASKED = ("203.0.113.7", "b8:27:eb:fe:00:07")  # claimed, unasked, by the late responder with every answer
 MUTE = f"{NET}.246"  # has the address but never answers ARP
 CONFLICT = {"dup_pi": (f"{NET}.250", "b8:27:eb:fd:00:01"), "dup_nas": (f"{NET}.250", "00:11:32:fd:00:02")}
@@ -49,13 +50,14 @@ def pi_lan_spec():
     for name, (ip, mac) in CONFLICT.items():
         hosts[name] = host(mac, ip)
         answering.add((ip, mac))
-    answering |= set(LATE.items()) | set(WIFI.items())
+    answering |= set(LATE.items()) | set(WIFI.items()) | set(LOSSY.items())
     pis = {(ip, mac) for ip, mac in answering if mac[:8] in PI_PREFIXES}
     return {"switches": ["lan"], "hosts": hosts}, answering, pis
 
 
 def start_late_responders(lab):
-    for delay, answers, extra in ((0.2, LATE, [f"--unsolicited={UNASKED[0]}={UNASKED[1]}"]), (0.4, WIFI, [])):
+    for delay, answers, extra in ((0.2, LATE, [f"--unsolicited={UNASKED[0]}={UNASKED[1]}"]), (0.4, WIFI, []),
+                                  (0.3, LOSSY, ["--answer-only-repeats", "0.3"])):
         argv = [PYTHON, "-m", "tests.lab.responders", "--delay", str(delay)] + extra + [f"{ip}={mac}" for ip, mac in answers.items()]
         proc = lab.popen("late", argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert proc.stdout.readline().strip() == "ready"
@@ -89,7 +91,7 @@ def test_every_host_found_and_nothing_else(pi_lan):
     result = discover(pi_lan, all_hosts=True)
     assert result["_status"] == "ok" and result["changed"] is False, result
     assert pairs(result["hosts"]) == pi_lan.answering
-    assert pairs(result["raspberry_pis"]) == pi_lan.pis and len(pi_lan.pis) == 54
+    assert pairs(result["raspberry_pis"]) == pi_lan.pis and len(pi_lan.pis) == 55
     wifi = [h for h in result["hosts"] if h["ip"] in WIFI]
     assert len(wifi) == 1 and wifi[0]["rtt_ms"] >= 390, "the default timeout (0.5 s) waits for a lone 400 ms answerer"
     assert {h["mac"][:8] for h in result["raspberry_pis"]} == set(PI_PREFIXES)
@@ -97,7 +99,7 @@ def test_every_host_found_and_nothing_else(pi_lan):
     assert MUTE not in found_ips and UNASKED[0] not in found_ips
     assert [(c["ip"], sorted(c["macs"])) for c in result["conflicts"]] == [(f"{NET}.250", sorted(mac for _ip, mac in CONFLICT.values()))]
     assert result["counts"] == {"addresses_asked": 253, "requests_sent": result["counts"]["requests_sent"], "responders": len(found_ips),
-                                "raspberry_pis": 54, "conflicts": 1}
+                                "raspberry_pis": 55, "conflicts": 1}
     assert result["networks"] == [f"{NET}.0/24"] and result["interfaces"] == ["eth0"]
 
 
@@ -133,11 +135,22 @@ def test_every_pi_on_every_run(pi_lan):
 def test_late_answerers_are_found_while_the_scan_listens(pi_lan):
     hurried = discover(pi_lan, all_hosts=True, retries=0, timeout=0.05)
     missing = pi_lan.answering - pairs(hurried["hosts"])
-    assert missing == set(LATE.items()) | set(WIFI.items()), "a 0.05 s wait misses exactly the 200 and 400 ms answerers"
+    assert missing == set(LATE.items()) | set(WIFI.items()) | set(LOSSY.items()), "a 0.05 s wait misses exactly the late and the lossy"
     patient = discover(pi_lan, all_hosts=True, retries=2, timeout=0.1)
-    assert pi_lan.answering - pairs(patient["hosts"]) == set(WIFI.items()), "two retries keep listening 0.3 s: not 0.4"
+    assert pi_lan.answering - pairs(patient["hosts"]) == set(WIFI.items()) | set(LOSSY.items()), \
+        "two retries keep listening 0.3 s: not the 0.4 s that the Wi-Fi Pi and the lossy Pi's retry take"
     late = [h for h in patient["hosts"] if h["ip"] in LATE]
     assert all(h["rtt_ms"] >= 190 for h in late), late
+
+
+def test_a_lost_request_is_made_good_by_the_retry(pi_lan):
+    """Broadcasts are lost on Wi-Fi (no acknowledgement, no retransmission): the retry is what finds such a Pi."""
+    once = discover(pi_lan, network=[f"{NET}.0/24"], retries=0)
+    assert pi_lan.pis - pairs(once["raspberry_pis"]) == set(LOSSY.items())
+    again = discover(pi_lan, network=[f"{NET}.0/24"])
+    assert pairs(again["raspberry_pis"]) == pi_lan.pis
+    lossy = [h for h in again["raspberry_pis"] if h["ip"] in LOSSY]
+    assert lossy[0]["rtt_ms"] >= 390, "counted from the first request: the lost one, then 0.1 s to the retry and 0.3 s to its answer"
 
 
 def test_excluded_addresses_are_not_asked(pi_lan):

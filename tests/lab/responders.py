@@ -9,6 +9,9 @@ This host kernel has no sch_netem, so a "slow receiver" is emulated here: run in
 and every ARP request for 192.0.2.201 is answered from dc:a6:32:00:00:01 `delay` seconds later. The addresses
 must not be on the host (its kernel would answer at once). It prints "ready" once listening, and runs until killed.
 With `--unsolicited IP=MAC` it also sends, with every answer, a reply nobody asked for (a scanner must ignore it).
+With `--answer-only-repeats SECONDS` a request is answered only when the same address was asked within that many
+seconds before: the first request of every scan is lost, as broadcasts are on a lossy Wi-Fi link, and only a retry
+is answered.
 """
 
 from __future__ import annotations
@@ -51,11 +54,13 @@ def only_requests_for(sock: socket.socket, addresses: list[bytes]) -> None:
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(program), ctypes.addressof(code)))
 
 
-def serve(interface: str, delay: float, answers: dict[bytes, bytes], unsolicited: dict[bytes, bytes]) -> None:
+def serve(interface: str, delay: float, answers: dict[bytes, bytes], unsolicited: dict[bytes, bytes],
+          answer_only_repeats: float | None = None) -> None:
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ARP))
     only_requests_for(sock, list(answers))
     sock.bind((interface, ETH_P_ARP))
     pending: list[tuple[float, bytes]] = []
+    last_asked: dict[bytes, float] = {}
     print("ready", flush=True)
     while True:
         wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
@@ -63,13 +68,20 @@ def serve(interface: str, delay: float, answers: dict[bytes, bytes], unsolicited
             frame = sock.recv(128)
             if len(frame) >= 42 and frame[12:14] == b"\x08\x06":
                 _h, _p, _hl, _pl, op, sha, spa, _tha, tpa = ARP.unpack_from(frame, 14)
-                if op == 1 and tpa in answers:
+                if op == 1 and tpa in answers and _heard(last_asked, tpa, answer_only_repeats):
                     due = time.monotonic() + delay
                     heapq.heappush(pending, (due, reply_frame(answers[tpa], tpa, sha, spa)))
                     for ip, mac in unsolicited.items():
                         heapq.heappush(pending, (due, reply_frame(mac, ip, sha, spa)))
         while pending and pending[0][0] <= time.monotonic():
             sock.send(heapq.heappop(pending)[1])
+
+
+def _heard(last_asked: dict[bytes, float], ip: bytes, answer_only_repeats: float | None) -> bool:
+    """Whether this request gets through: always, or on a lossy link only when it repeats a recent one."""
+    now, before = time.monotonic(), last_asked.get(ip)
+    last_asked[ip] = now
+    return answer_only_repeats is None or (before is not None and now - before <= answer_only_repeats)
 
 
 def _pairs(items: list[str]) -> dict[bytes, bytes]:
@@ -85,9 +97,11 @@ def main(argv=None) -> int:
     parser.add_argument("--interface", default="eth0")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds between a request and its answer")
     parser.add_argument("--unsolicited", action="append", default=[], metavar="IP=MAC", help="also claim this, unasked, with every answer")
+    parser.add_argument("--answer-only-repeats", type=float, metavar="SECONDS",
+                        help="lose a request unless the same address was asked within SECONDS before")
     parser.add_argument("answers", nargs="+", metavar="IP=MAC")
     args = parser.parse_args(argv)
-    serve(args.interface, args.delay, _pairs(args.answers), _pairs(args.unsolicited))
+    serve(args.interface, args.delay, _pairs(args.answers), _pairs(args.unsolicited), args.answer_only_repeats)
     return 0
 
 
