@@ -5,9 +5,11 @@
 One pass sends a broadcast ARP request to every target, paced at `rate` packets per second. An address that
 stays silent for `retry_interval` (0.1 s) is asked again once the pass is over, up to `retries` more times;
 addresses that answered never are.
-A silent address is given up once `timeout` has passed since its first request and, when it was asked again, at
-least RETRY_WAIT (0.15 s) since its last: a host that answers within `timeout` is found, however slow the rest of
-the LAN is (Wi-Fi clients in power save answer a broadcast 100-300 ms late, when their access point wakes them).
+A silent address is given up once `timeout` has passed since its first request: a host that answers within it is
+found, however fast the rest of the LAN is (Wi-Fi clients in power save answer a broadcast 100-300 ms late, when
+their access point wakes them). When it was asked again, the scan also listens after its last request for
+RETRY_WAIT (0.15 s) plus the slowest answer seen so far, at most `timeout`: Wi-Fi loses broadcasts, and a slow host
+whose first request was lost answers the retry as late as its neighbours answered theirs.
 A reply counts only when it comes from an address we asked and is addressed to our source address;
 one address answered from two MACs is a conflict.
 
@@ -43,7 +45,7 @@ from ansible_collections.layer2.linux.plugins.module_utils._rtnl import Rtnl
 
 LARGEST_PREFIX = 16  # networks bigger than a /16 need allow_large
 DEFAULT_RATE = 10000
-RETRY_WAIT = 0.15  # seconds listened after the last retry at least (a retry is for a lost request, not a slow host)
+RETRY_WAIT = 0.15  # seconds listened after the last retry at least, on a LAN where every answer came at once
 RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
 MAX_RATE = 100000
 MAX_SENDERS = 4
@@ -244,6 +246,7 @@ class ArpScan:
         self._clock = clock
         self.result = ScanResult(asked=len(self.targets))
         self._seen: set[tuple[bytes, bytes]] = set()
+        self._slowest = 0.0  # seconds: the slowest answer so far
         self._after_sending = after_sending
 
     def run(self) -> ScanResult:
@@ -324,8 +327,10 @@ class ArpScan:
         return self._end()
 
     def _end(self) -> float:
-        """When the last silent address is given up: `timeout` after its first request, and RETRY_WAIT after its last."""
-        return max(self._last_first_send + self.timeout, self._last_send + min(self.timeout, RETRY_WAIT))
+        """When the last silent address is given up: `timeout` after its first request, and after its last request
+        RETRY_WAIT plus the slowest answer seen (at most `timeout`)."""
+        after_retry = min(self.timeout, RETRY_WAIT + self._slowest)
+        return max(self._last_first_send + self.timeout, self._last_send + after_retry)
 
     def _drain(self, sock) -> None:
         while True:
@@ -346,7 +351,8 @@ class ArpScan:
             return  # not an address we asked, not an answer to us, or a repeat
         self._seen.add((spa, sha))
         target.answered = True
-        rtt = max(0.0, when - target.first_sent)  # from the first request: a reply to a retry may still answer it
+        rtt = max(0.0, when - target.first_sent)  # from the first request: a slow host is asked again before it answers
+        self._slowest = max(self._slowest, rtt)
         self.result.replies.append(Reply(str(ipaddress.IPv4Address(spa)), mac_text(sha), round(rtt * 1000, 2)))
 
 

@@ -62,7 +62,7 @@ options:
     description:
       - How long, in seconds, each address is listened for after its first request. A host that answers within it
         is found, however fast the rest of the LAN answered (Wi-Fi clients in power save answer a broadcast 100-300 ms
-        late). After a retry the scan listens at least 0.15 s more.
+        late). After a retry the scan also listens 0.15 s plus the slowest answer seen so far, at most O(timeout).
     type: float
     default: 0.5
   exclude:

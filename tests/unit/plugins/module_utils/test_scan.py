@@ -73,9 +73,10 @@ def test_only_ipv4_arp_replies_parse():
 class FakeLan(threading.Thread):
     """The far end of a socketpair: answers requests as the hosts given (ip -> [(mac, delay)]), and logs every request."""
 
-    def __init__(self, sock, hosts, extra_replies=()):
+    def __init__(self, sock, hosts, extra_replies=(), lose_first=()):
         super().__init__(daemon=True)
         self.sock, self.hosts, self.extra = sock, hosts, list(extra_replies)
+        self.lose_first = set(lose_first)  # addresses whose first request is lost on the way (a lossy Wi-Fi link)
         self.requests: list[str] = []
         self.stop = False
 
@@ -87,6 +88,8 @@ class FakeLan(threading.Thread):
                 frame = self.sock.recv(128)
                 ip = socket.inet_ntoa(frame[38:42])
                 self.requests.append(ip)
+                if ip in self.lose_first and self.requests.count(ip) == 1:
+                    continue
                 for mac, delay in self.hosts.get(ip, []):
                     pending.append((time.monotonic() + delay, reply(mac, ip)))
                 pending += [(time.monotonic(), frame) for frame in self.extra]
@@ -100,11 +103,11 @@ class FakeLan(threading.Thread):
 
 
 @contextlib.contextmanager
-def fake_lan(hosts, extra_replies=()):
+def fake_lan(hosts, extra_replies=(), lose_first=()):
     """The engine's end of a socketpair, and the FakeLan answering at the other end."""
     engine_end, lan_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     engine_end.setblocking(False)
-    lan = FakeLan(lan_end, hosts, extra_replies)
+    lan = FakeLan(lan_end, hosts, extra_replies, lose_first)
     lan.start()
     try:
         yield engine_end, lan
@@ -119,8 +122,8 @@ def fake_engine(sock, targets, **options) -> ArpScan:
     return ArpScan("eth0", ME_MAC, ME_IP, [ipaddress.IPv4Address(t) for t in targets], sock=sock, **options)
 
 
-def scan_fake(hosts, targets, extra_replies=(), **options):
-    with fake_lan(hosts, extra_replies) as (sock, lan):
+def scan_fake(hosts, targets, extra_replies=(), lose_first=(), **options):
+    with fake_lan(hosts, extra_replies, lose_first) as (sock, lan):
         return fake_engine(sock, targets, **options).run(), lan.requests
 
 
@@ -166,6 +169,20 @@ def test_a_lone_slow_host_is_found_within_the_timeout_however_fast_the_others():
     assert "192.0.2.99" in [r.ip for r in found.replies] and found.duration < 0.7
     hurried = scan_fake(hosts, targets, timeout=0.2)[0]
     assert "192.0.2.99" not in [r.ip for r in hurried.replies] and len(hurried.replies) == 20
+
+
+def test_a_slow_host_whose_request_was_lost_is_found_by_a_late_retry_when_the_lan_is_slow():
+    """Wi-Fi loses broadcasts and its Pis answer late. A retry that leaves at the end of a long scan is listened for
+    as long as the slowest answer took, and RETRY_WAIT more (up to the timeout); on a fast LAN, RETRY_WAIT only."""
+    targets = [f"192.0.2.{n}" for n in range(10, 70)]  # at 200/s: the first pass ends at 0.3 s, the retries at 0.58 s
+    fast = {f"192.0.2.{n}": [(f"00:11:32:00:00:{n:02x}", 0)] for n in range(10, 13)}
+    lossy = {"192.0.2.69": [("e4:5f:01:00:00:69", 0.3)]}  # retried last, answers the retry 0.3 s later
+    slow_peers = {f"192.0.2.{n}": [(f"d8:3a:dd:00:00:{n:02x}", 0.3)] for n in (13, 14)}
+    on_slow_lan = scan_fake(dict(fast, **lossy, **slow_peers), targets, lose_first=lossy, rate=200)[0]
+    assert "192.0.2.69" in [r.ip for r in on_slow_lan.replies]
+    on_fast_lan = scan_fake(dict(fast, **lossy), targets, lose_first=lossy, rate=200)[0]
+    assert "192.0.2.69" not in [r.ip for r in on_fast_lan.replies], "nothing slow seen: 0.15 s after the last retry"
+    assert on_fast_lan.duration < on_slow_lan.duration - 0.15
 
 
 def test_two_macs_for_one_address_are_a_conflict():
