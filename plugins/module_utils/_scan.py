@@ -45,6 +45,7 @@ from ansible_collections.layer2.linux.plugins.module_utils._rtnl import Rtnl
 
 LARGEST_PREFIX = 16  # networks bigger than a /16 need allow_large
 DEFAULT_RATE = 10000
+DEFAULT_TIMEOUT = 0.5  # seconds each address is listened for after its first request
 RETRY_WAIT = 0.15  # seconds listened after the last retry at least, on a LAN where every answer came at once
 RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
 MAX_RATE = 100000
@@ -213,6 +214,11 @@ def sender_count() -> int:
 
 # -- the scan -------------------------------------------------------------------------------------------------------------
 
+def wait_after_retry(slowest: float, timeout: float) -> float:
+    """Seconds listened after the last retry: RETRY_WAIT plus the slowest answer seen so far, at most `timeout`."""
+    return min(timeout, RETRY_WAIT + slowest)
+
+
 @dataclass
 class _Target:
     attempts: int = 0
@@ -224,7 +230,7 @@ class ArpScan:
     """One scan on one interface. `run()` returns a ScanResult; the socket can be given (tests) or is opened here."""
 
     def __init__(self, interface: str, src_mac: str, src_ip, targets, rate: int = DEFAULT_RATE, retries: int = 1,
-                 timeout: float = 0.5, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_sending=None):
+                 timeout: float = DEFAULT_TIMEOUT, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_sending=None):
         """after_sending: called once the last request (retries included) has left, for a caller's own slow work: run
         then, it overlaps the wait for answers instead of holding Python's lock against the sending."""
         if not 1 <= rate <= MAX_RATE:
@@ -329,8 +335,7 @@ class ArpScan:
     def _end(self) -> float:
         """When the last silent address is given up: `timeout` after its first request, and after its last request
         RETRY_WAIT plus the slowest answer seen (at most `timeout`)."""
-        after_retry = min(self.timeout, RETRY_WAIT + self._slowest)
-        return max(self._last_first_send + self.timeout, self._last_send + after_retry)
+        return max(self._last_first_send + self.timeout, self._last_send + wait_after_retry(self._slowest, self.timeout))
 
     def _drain(self, sock) -> None:
         while True:
@@ -433,7 +438,7 @@ def _plan(plans, name, link_facts, src, net, own) -> None:
     plan.networks.append(net)
 
 
-def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeout=0.5, allow_large=False, all_hosts=False) -> dict:
+def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeout=DEFAULT_TIMEOUT, allow_large=False, all_hosts=False) -> dict:
     """Scan every plan (one after the other) and return the result as pi_discover documents it."""
     targets = [plan_targets(p.networks, exclude, p.own, allow_large) for p in plans]  # refuse bad input before sending anything
     hosts, conflicts, asked, sent, duration = [], [], 0, 0, 0.0
@@ -460,7 +465,7 @@ def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeou
 
 
 def discover_here(network=None, interface=None, source_address=None, ouis=None, exclude=(), rate=DEFAULT_RATE, retries=1,
-                  timeout=0.5, allow_large_networks=False, all_hosts=False) -> dict:
+                  timeout=DEFAULT_TIMEOUT, allow_large_networks=False, all_hosts=False) -> dict:
     """The whole discovery on this host (the module on a managed node, the inventory plugin on the controller)."""
     try:
         classifier = OuiClassifier(ouis)

@@ -188,7 +188,7 @@ duration:
 
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.layer2.linux.plugins.module_utils._scan import DEFAULT_RATE, ScanError, discover_here
+from ansible_collections.layer2.linux.plugins.module_utils._scan import DEFAULT_RATE, DEFAULT_TIMEOUT, ScanError, discover_here
 
 
 def main():
@@ -201,7 +201,7 @@ def main():
             all_hosts=dict(type="bool", default=False),
             rate=dict(type="int", default=DEFAULT_RATE),
             retries=dict(type="int", default=1),
-            timeout=dict(type="float", default=0.5),
+            timeout=dict(type="float", default=DEFAULT_TIMEOUT),
             exclude=dict(type="list", elements="str", default=[]),
             allow_large_networks=dict(type="bool", default=False),
         ),
