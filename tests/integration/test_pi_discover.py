@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.lab import Lab
+from tests.lab import Lab, responders
 from tests.support.ansible import ROOT, ansible_env, run_module, run_playbook
 
 PI_PREFIXES = ["b8:27:eb", "dc:a6:32", "e4:5f:01", "28:cd:c1", "d8:3a:dd", "2c:cf:67"]
@@ -56,11 +55,9 @@ def pi_lan_spec():
 
 
 def start_late_responders(lab):
-    for delay, answers, extra in ((0.2, LATE, [f"--unsolicited={UNASKED[0]}={UNASKED[1]}"]), (0.4, WIFI, []),
-                                  (0.3, LOSSY, ["--answer-only-repeats", "0.3"])):
-        argv = [PYTHON, "-m", "tests.lab.responders", "--delay", str(delay)] + extra + [f"{ip}={mac}" for ip, mac in answers.items()]
-        proc = lab.popen("late", argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        assert proc.stdout.readline().strip() == "ready"
+    responders.start(lab, "late", 0.2, LATE, f"--unsolicited={UNASKED[0]}={UNASKED[1]}")
+    responders.start(lab, "late", 0.4, WIFI)
+    responders.start(lab, "late", 0.3, LOSSY, "--answer-only-repeats", "0.3")
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,10 @@ import ipaddress
 import select
 import socket
 import struct
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 ETH_P_ARP = 0x0806
 ARP = struct.Struct("!HHBBH6s4s6s4s")
@@ -82,6 +84,15 @@ def _heard(last_asked: dict[bytes, float], ip: bytes, answer_only_repeats: float
     now, before = time.monotonic(), last_asked.get(ip)
     last_asked[ip] = now
     return answer_only_repeats is None or (before is not None and now - before <= answer_only_repeats)
+
+
+def start(lab, host: str, delay: float, answers: dict[str, str], *options: str) -> subprocess.Popen:
+    """Run a responder in a lab host for answers {ip: mac}, with more command-line options; return once it listens."""
+    argv = [sys.executable, "-m", "tests.lab.responders", "--delay", str(delay), *options] + [f"{ip}={mac}" for ip, mac in answers.items()]
+    responder = lab.popen(host, argv, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    if responder.stdout.readline().strip() != "ready":
+        raise RuntimeError(f"the ARP responder in lab host {host} did not start")
+    return responder
 
 
 def _pairs(items: list[str]) -> dict[bytes, bytes]:
