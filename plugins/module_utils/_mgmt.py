@@ -10,12 +10,21 @@ import os
 
 def management_address(environ=None):
     """The managed node's own address of the SSH session running this task (SSH_CONNECTION's third field), or None."""
+    return _ssh_connection_address(environ, 2)
+
+
+def management_peer(environ=None):
+    """The far end of the SSH session running this task (SSH_CONNECTION's first field: the controller, or a jump host), or None."""
+    return _ssh_connection_address(environ, 0)
+
+
+def _ssh_connection_address(environ, field: int):
     fields = (environ if environ is not None else os.environ).get("SSH_CONNECTION", "").split()
     if len(fields) < 3:
         return None
     try:
         # An IPv6 session may carry a zone ("fe80::1%eth0"); the zone is not part of the address.
-        return ipaddress.ip_address(fields[2].split("%", 1)[0])
+        return ipaddress.ip_address(fields[field].split("%", 1)[0])
     except ValueError:
         return None
 

@@ -188,6 +188,102 @@ def parse_addr(body: bytes) -> dict:
     return {"index": index, "cidr": f"{socket.inet_ntop(family, raw)}/{prefixlen}", "family": "ipv6" if family == socket.AF_INET6 else "ipv4"}
 
 
+# --- routes -----------------------------------------------------------------------------------------------------------
+# struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags (RTMSG above); the table is also sent as
+# RTA_TABLE, which alone can hold ids above 255.
+
+RTM_DELROUTE = 25
+RTA_GATEWAY, RTA_PRIORITY, RTA_MULTIPATH, RTA_TABLE = 5, 6, 9, 15
+NLM_F_REPLACE = 0x100  # on a request; the same bit means NLM_F_CAPPED on an acknowledgement
+RTM_F_CLONED, RTM_F_FIB_MATCH = 0x200, 0x2000
+RTNH_F_ONLINK = 0x4
+RT_TABLE_COMPAT = 252
+RT_SCOPE_NOWHERE = 255
+RTN_UNICAST = 1
+ROUTE_TABLES = {253: "default", 254: "main", 255: "local"}
+ROUTE_SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+ROUTE_PROTOCOLS = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated", 9: "ra", 10: "mrt", 11: "zebra", 12: "bird",
+                   13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp", 17: "mrouted", 18: "keepalived", 42: "babel", 99: "openr", 186: "bgp",
+                   187: "isis", 188: "ospf", 189: "rip", 192: "eigrp"}
+ROUTE_TYPES = {0: "unspec", 1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole", 7: "unreachable",
+               8: "prohibit", 9: "throw", 10: "nat", 11: "xresolve"}
+FAMILIES = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}
+
+
+def number_of(names: dict, name) -> int:
+    """A name of one of the tables above (or a number, as text or int) as the kernel's number; ValueError when unknown."""
+    for number, known in names.items():
+        if known == name:
+            return number
+    return int(name)
+
+
+def route_request(family: int, dst: str | None, dst_len: int, table: int, metric: int, via: str | None = None, oif: int | None = None,
+                  scope: int = 0, protocol: int = 4, route_type: int = RTN_UNICAST, onlink: bool = False) -> bytes:
+    """The body of an RTM_NEWROUTE or RTM_DELROUTE: dst None for the default route, addresses as text, numbers as the kernel's.
+
+    A deletion passes scope RT_SCOPE_NOWHERE, protocol 0 and type 0 (match any, as `ip route del`) and the via/oif of the
+    route it removes, so that it removes that route and no other of the same prefix.
+    """
+    attrs = b""
+    if dst is not None and dst_len:
+        attrs += attr(RTA_DST, socket.inet_pton(family, dst))
+    if via:
+        attrs += attr(RTA_GATEWAY, socket.inet_pton(family, via))
+    if oif:
+        attrs += u32(RTA_OIF, oif)
+    attrs += u32(RTA_PRIORITY, metric) + u32(RTA_TABLE, table)
+    header = RTMSG.pack(family, dst_len, 0, 0, table if table < 256 else RT_TABLE_COMPAT, protocol, scope, route_type,
+                        RTNH_F_ONLINK if onlink else 0)
+    return header + attrs
+
+
+def parse_route(body: bytes) -> dict:
+    """An RTM_NEWROUTE message as plain data: dst as a CIDR (\"default\" for a zero-length prefix), the gateway, the output link's
+    index, and table, scope, protocol and type by name where they have one (the number otherwise).
+
+    A multipath route has no gateway or oif of its own: its next hops are listed under \"nexthops\" as (via, oif) dicts.
+    """
+    family, dst_len, _src_len, _tos, table, protocol, scope, route_type, flags = RTMSG.unpack_from(body)
+    attrs = attrs_of(body, RTMSG.size)
+    if RTA_TABLE in attrs:
+        table = struct.unpack("=I", attrs[RTA_TABLE][:4])[0]
+    dst = attrs.get(RTA_DST)
+    route = {
+        "family": FAMILIES.get(family, str(family)),
+        "dst": f"{socket.inet_ntop(family, dst)}/{dst_len}" if dst and dst_len else "default",
+        "via": _address(family, attrs.get(RTA_GATEWAY)),
+        "oif": struct.unpack("=I", attrs[RTA_OIF][:4])[0] if RTA_OIF in attrs else None,
+        "table": ROUTE_TABLES.get(table, table),
+        "metric": struct.unpack("=I", attrs[RTA_PRIORITY][:4])[0] if RTA_PRIORITY in attrs else 0,
+        "scope": ROUTE_SCOPES.get(scope, scope),
+        "protocol": ROUTE_PROTOCOLS.get(protocol, protocol),
+        "type": ROUTE_TYPES.get(route_type, route_type),
+        "onlink": bool(flags & RTNH_F_ONLINK),
+        "cloned": bool(flags & RTM_F_CLONED),
+    }
+    if RTA_MULTIPATH in attrs:
+        route["nexthops"] = _nexthops(family, attrs[RTA_MULTIPATH])
+    return route
+
+
+def _address(family: int, raw: bytes | None) -> str | None:
+    return socket.inet_ntop(family, raw) if raw else None
+
+
+def _nexthops(family: int, data: bytes) -> list:
+    """struct rtnexthop entries (len, flags, hops, ifindex) each followed by its own attributes."""
+    hops, offset = [], 0
+    while offset + 8 <= len(data):
+        length, flags, _hops, oif = struct.unpack_from("=HBBi", data, offset)
+        if length < 8:
+            break
+        attrs = attrs_of(data[offset:offset + length], 8)
+        hops.append({"via": _address(family, attrs.get(RTA_GATEWAY)), "oif": oif, "onlink": bool(flags & RTNH_F_ONLINK)})
+        offset += (length + 3) & ~3
+    return hops
+
+
 # --- the socket -------------------------------------------------------------------------------------------------------
 
 class Rtnl:
@@ -271,6 +367,28 @@ class Rtnl:
                         "oif": struct.unpack("=I", attrs[RTA_OIF])[0] if RTA_OIF in attrs else None,
                         "prefsrc": socket.inet_ntop(family, source) if source else None,
                     }
+
+    def routes(self, family: int = socket.AF_UNSPEC) -> list[dict]:
+        """Every route of every table of one family (socket.AF_INET, AF_INET6) or both, as parse_route() gives them; cache
+        entries the kernel cloned are left out."""
+        found = [parse_route(body) for body in self.dump(RTM_GETROUTE, RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))]
+        return [r for r in found if not r["cloned"]]
+
+    def route_match(self, destination: str) -> dict | None:
+        """The routing entry the kernel would use to reach an address, itself (as `ip route get fibmatch`), or None."""
+        family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+        raw = socket.inet_pton(family, destination)
+        body = RTMSG.pack(family, len(raw) * 8, 0, 0, 0, 0, 0, 0, RTM_F_FIB_MATCH) + attr(RTA_DST, raw)
+        seq, message = self._message(RTM_GETROUTE, NLM_F_REQUEST, body)
+        self.sock.send(message)
+        while True:
+            for kind, _flags, got_seq, payload in self._messages():
+                if got_seq != seq:
+                    continue
+                if kind == NLMSG_ERROR:
+                    return None  # no route to it
+                if kind == RTM_NEWROUTE:
+                    return parse_route(payload)
 
     def batch(self, requests) -> list:
         """Send (type, flags, body) requests, many per sendmsg(); return one RtnlError or None per request, in order.
