@@ -5,20 +5,21 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # What every netlink module needs on the managed node; main() fails with missing_required_lib() otherwise.
-    PYROUTE2 = r"""
+    # The modules that change links and addresses speak rtnetlink with the standard library (module_utils/_rtnl.py).
+    NETLINK = r"""
 requirements:
-  - pyroute2 >= 0.7.10 on the managed node (Debian and Ubuntu package C(python3-pyroute2)).
-  - Linux; the modules talk to the kernel over rtnetlink and C(/proc/sys), never through C(ip) or C(ifconfig).
+  - Linux; the module talks to the kernel over rtnetlink with the Python standard library only, never through C(ip) or
+    C(ifconfig). No Python package is needed on the managed node.
+  - root or the C(CAP_NET_ADMIN) capability, to change links and addresses.
 # Ansible refuses a fragment with neither options nor attributes.
 options: {}
 """
 
-    # The ARP modules read links over rtnetlink and send on AF_PACKET with the standard library: no pyroute2 import to pay.
+    # The ARP modules read links over rtnetlink and send on AF_PACKET with the standard library: no third-party import to pay.
     RAW_SOCKETS = r"""
 requirements:
   - Linux; the module reads interfaces, addresses and routes over rtnetlink and sends on an C(AF_PACKET) socket, with the
-    Python standard library only (no pyroute2, so it starts fast).
+    Python standard library only (no Python package is needed, so it starts fast).
   - root or the C(CAP_NET_RAW) capability, to send and receive raw frames.
 options: {}
 """

@@ -1,53 +1,53 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Addresses on one interface: read and apply over netlink (pyroute2), with the management-connection guard; the plan is _address_plan."""
+"""Addresses on one interface: read and apply in one rtnetlink session (_rtnl), with the management-connection guard; the plan is _address_plan."""
 
 from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
 from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import NetlinkError, addresses, kernel_says, netlink_session
 
 
-def interface_index(ipr, name: str) -> int:
-    found = ipr.link_lookup(ifname=name)
-    if not found:
+def interface_index(nl, name: str) -> int:
+    link = nl.link(name)
+    if link is None:
         raise AddressError(f"interface {name} does not exist on this host")
-    return found[0]
+    return link["index"]
 
 
-def current_addresses(ipr, index: int) -> list:
-    return [ipaddress.ip_interface(a["cidr"]) for a in addresses(ipr, index)]
+def current_addresses(nl, index: int) -> list:
+    return [ipaddress.ip_interface(a["cidr"]) for a in nl.addresses(index)]
 
 
-def apply(ipr, index: int, remove, add) -> None:
+def requests(index: int, remove, add, nodad: bool = False) -> list:
     """Removals first: removing a primary IPv4 address also drops the secondaries of its subnet, new ones included."""
-    for iface in remove:
-        _netlink_addr(ipr, "del", index, iface)
-    for iface in add:
-        _netlink_addr(ipr, "add", index, iface)
+    return [rt.address_change(rt.RTM_DELADDR, index, r) for r in remove] + [rt.address_change(rt.RTM_NEWADDR, index, a, nodad) for a in add]
 
 
-def _netlink_addr(ipr, command: str, index: int, iface) -> None:
-    extra = {}
-    if command == "add" and iface.version == 4 and iface.network.prefixlen < 31:
-        extra["broadcast"] = str(iface.network.broadcast_address)  # as `ip addr add ... brd +` and ifconfig do
-    try:
-        ipr.addr(command, index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen, **extra)
-    except NetlinkError as exc:
-        verb = "adding" if command == "add" else "removing"
-        raise AddressError(f"the kernel refused {verb} {iface.with_prefixlen}: {kernel_says(exc)}") from None
+def apply(nl, interface: str, index: int, remove, add, nodad: bool = False) -> None:
+    """Every change in one batch; the kernel handles them in order and a refused one does not stop the others."""
+    labels = [f"removing {r.with_prefixlen}" for r in remove] + [f"adding {a.with_prefixlen}" for a in add]
+    results = nl.batch(requests(index, remove, add, nodad))
+    refused = rt.refusals(results, labels)
+    if refused:
+        done = sum(r is None for r in results)
+        made = {0: "; nothing was changed", 1: " (the other change was made)"}.get(done, f" (the other {done} changes were made)")
+        raise AddressError(f"{refused} on {interface}{made}")
 
 
-def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: bool = False, force: bool = False,
+def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: bool = False, force: bool = False, nodad: bool = False,
                      check_mode: bool = False, environ=None) -> dict:
-    """The whole task: validate, read, plan, guard, apply (not in check mode), read back. Returns the module result."""
+    """The whole task: validate, read, plan, guard, apply (not in check mode), read back. Returns the module result.
+
+    nodad only shapes the IPv6 addresses this task adds; an address already held is kept as it is, whatever its flags.
+    """
     wanted = parse_cidrs(cidrs)
-    with netlink_session() as ipr:
-        index = interface_index(ipr, interface)
-        before = current_addresses(ipr, index)
+    with rt.Rtnl() as nl:
+        index = interface_index(nl, interface)
+        before = current_addresses(nl, index)
         remove, add = plan(before, wanted, state, exclusive)
         cut = carries_management([r.with_prefixlen for r in remove], environ)
         if cut and not force:
@@ -55,8 +55,8 @@ def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: b
         if check_mode or not (remove or add):
             after = [a for a in before if a not in remove] + add
         else:
-            apply(ipr, index, remove, add)
-            after = current_addresses(ipr, index)
+            apply(nl, interface, index, remove, add, nodad)
+            after = current_addresses(nl, index)
             missing = [a.with_prefixlen for a in add if a not in after]
             if missing:
                 raise AddressError(f"{', '.join(missing)} did not stay on {interface} (a removed primary address took its secondaries?)")

@@ -1,10 +1,11 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A small rtnetlink codec for the bulk paths: one dump parsed to plain data, many requests sent per system call.
+"""The collection's one rtnetlink codec: links, VLANs, addresses and routes; dumps parsed to plain data, requests batched.
 
-pyroute2 decodes every attribute of every message and waits for each acknowledgement in turn; for a thousand VLANs that
-costs 2-3 times what `ip -batch` takes (measured in docs/bench-vlan-churn.md). Here requests are packed many to a
-sendmsg() and the dump parser reads only the attributes a VLAN task compares, so bulk work keeps pace with `ip -batch`.
+A general netlink library decodes every attribute of every message and waits for each acknowledgement in turn; for a
+thousand VLANs that costs 2-3 times what `ip -batch` takes (measured in docs/bench-vlan-churn.md). Here requests are packed
+many to a sendmsg() and the dump parser reads only the attributes the modules compare, so bulk work keeps pace with `ip -batch`.
+Standard library only: a managed node needs no Python package for it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_NEWROUTE, RTM_GETROUTE = 24, 26
 RTA_DST, RTA_OIF, RTA_PREFSRC = 1, 4, 7
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
+NLM_F_DUMP_INTR = 0x10  # set on a dump part when the table changed while the kernel was walking it
+DUMP_ATTEMPTS = 5
 NLM_F_EXCL, NLM_F_CREATE = 0x200, 0x400
 NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
 NLMSGERR_ATTR_MSG = 1
@@ -36,7 +39,8 @@ IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO, I
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_VLAN_ID, IFLA_VLAN_FLAGS, IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS, IFLA_VLAN_PROTOCOL = 1, 2, 3, 4, 5
 IFLA_VLAN_QOS_MAPPING = 1
-IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST = 1, 2, 4
+IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_FLAGS = 1, 2, 4, 8
+IFA_F_NODAD, IFA_F_DADFAILED, IFA_F_TENTATIVE = 0x02, 0x08, 0x40
 
 NLMSGHDR = struct.Struct("=IHHII")
 IFINFOMSG = struct.Struct("=BxHiII")
@@ -58,6 +62,15 @@ class RtnlError(Exception):
 
 
 # --- encoding ---------------------------------------------------------------------------------------------------------
+def refusals(results: list, labels: list, shown: int = 3) -> str:
+    """Rtnl.batch() results in words: 'the kernel refused adding X: File exists (EEXIST); ...', or '' when none was refused."""
+    failures = [f"{labels[i]}: {error}" for i, error in enumerate(results) if error is not None]
+    if not failures:
+        return ""
+    more = f" (and {len(failures) - shown} more)" if len(failures) > shown else ""
+    return "the kernel refused " + "; ".join(failures[:shown]) + more
+
+
 
 def attr(kind: int, payload: bytes) -> bytes:
     length = RTATTR.size + len(payload)
@@ -94,12 +107,26 @@ def link_request(index: int = 0, up=None, attrs: bytes = b"") -> bytes:
     return IFINFOMSG.pack(0, 0, index, IFF_UP if up else 0, change) + attrs
 
 
-def addr_request(family: int, prefixlen: int, index: int, address: str, broadcast: str | None = None) -> bytes:
+def addr_request(family: int, prefixlen: int, index: int, address: str, broadcast: str | None = None, flags: int = 0) -> bytes:
     packed = socket.inet_pton(family, address)
     attrs = attr(IFA_LOCAL, packed) + attr(IFA_ADDRESS, packed)
     if broadcast:
         attrs += attr(IFA_BROADCAST, socket.inet_pton(family, broadcast))
-    return IFADDRMSG.pack(family, prefixlen, 0, 0, index) + attrs
+    return IFADDRMSG.pack(family, prefixlen, flags, 0, index) + attrs
+
+
+def address_change(command: int, index: int, cidr, nodad: bool = False) -> tuple[int, int, bytes]:
+    """(type, flags, body) adding (RTM_NEWADDR) or removing (RTM_DELADDR) an ipaddress.ip_interface on a link, for Rtnl.batch().
+
+    An IPv4 address added with a prefix shorter than /31 gets its subnet's broadcast address, as `ip addr add ... brd +`
+    and ifconfig set it. nodad sets IFA_F_NODAD on an IPv6 address added (IPv4 has no duplicate address detection to skip).
+    """
+    family = socket.AF_INET6 if cidr.version == 6 else socket.AF_INET
+    if command == RTM_DELADDR:
+        return RTM_DELADDR, 0, addr_request(family, cidr.network.prefixlen, index, str(cidr.ip))
+    broadcast = str(cidr.network.broadcast_address) if cidr.version == 4 and cidr.network.prefixlen < 31 else None
+    flags = IFA_F_NODAD if nodad and cidr.version == 6 else 0
+    return RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addr_request(family, cidr.network.prefixlen, index, str(cidr.ip), broadcast, flags)
 
 
 # --- decoding ---------------------------------------------------------------------------------------------------------
@@ -182,10 +209,13 @@ def parse_link(body: bytes) -> dict:
 
 
 def parse_addr(body: bytes) -> dict:
-    family, prefixlen, _flags, _scope, index = IFADDRMSG.unpack_from(body)
+    family, prefixlen, flags, _scope, index = IFADDRMSG.unpack_from(body)
     attrs = attrs_of(body, IFADDRMSG.size)
     raw = attrs.get(IFA_LOCAL) or attrs.get(IFA_ADDRESS)  # IFA_LOCAL is the address itself on IPv4 point-to-point links
-    return {"index": index, "cidr": f"{socket.inet_ntop(family, raw)}/{prefixlen}", "family": "ipv6" if family == socket.AF_INET6 else "ipv4"}
+    if IFA_FLAGS in attrs:  # the full 32 bits; ifa_flags holds only the low 8
+        flags = struct.unpack("=I", attrs[IFA_FLAGS][:4])[0]
+    return {"index": index, "cidr": f"{socket.inet_ntop(family, raw)}/{prefixlen}", "family": "ipv6" if family == socket.AF_INET6 else "ipv4",
+            "flags": flags}
 
 
 # --- routes -----------------------------------------------------------------------------------------------------------
@@ -325,16 +355,29 @@ class Rtnl:
             offset += (length + 3) & ~3
 
     def dump(self, msg_type: int, body: bytes) -> list[bytes]:
-        """The bodies of every message of a dump request (RTM_GETLINK, RTM_GETADDR)."""
+        """The bodies of every message of a dump request (RTM_GETLINK, RTM_GETADDR).
+
+        A dump the kernel marks interrupted (the table changed while it was read, NLM_F_DUMP_INTR) may miss or repeat
+        entries: it is read again, a few times, before giving up.
+        """
+        for _attempt in range(DUMP_ATTEMPTS):
+            bodies, interrupted = self._dump_once(msg_type, body)
+            if not interrupted:
+                return bodies
+        raise RtnlError(errno.EAGAIN, f"the kernel's table changed during each of {DUMP_ATTEMPTS} reads (another program is changing "
+                                      "links, addresses or routes right now); run the task again when it has finished")
+
+    def _dump_once(self, msg_type: int, body: bytes) -> tuple[list[bytes], bool]:
         seq, message = self._message(msg_type, NLM_F_REQUEST | NLM_F_DUMP, body)
         self.sock.send(message)
-        bodies = []
+        bodies, interrupted = [], False
         while True:
             for kind, flags, got_seq, payload in self._messages():
                 if got_seq != seq:
                     continue
                 if kind == NLMSG_DONE:
-                    return bodies
+                    return bodies, interrupted
+                interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
                 if kind == NLMSG_ERROR:
                     raise _error(flags, payload)
                 bodies.append(payload)
@@ -345,28 +388,43 @@ class Rtnl:
     def links_by_name(self) -> dict[str, dict]:
         return {link["name"]: link for link in self.links()}
 
-    def addresses(self) -> list[dict]:
-        return [parse_addr(body) for body in self.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0))]
+    def ask(self, msg_type: int, body: bytes) -> tuple[int, int, bytes]:
+        """One request that is not a dump: the kernel's answer (type, flags, body), its reply or an NLMSG_ERROR."""
+        seq, message = self._message(msg_type, NLM_F_REQUEST, body)
+        self.sock.send(message)
+        while True:
+            for kind, flags, got_seq, payload in self._messages():
+                if got_seq == seq:
+                    return kind, flags, payload
+
+    def link(self, name: str) -> dict | None:
+        """One link by name (RTM_GETLINK with IFLA_IFNAME, no dump), or None when there is none of that name."""
+        kind, flags, payload = self.ask(RTM_GETLINK, link_request(attrs=attr(IFLA_IFNAME, name.encode() + b"\0")))
+        if kind == NLMSG_ERROR:
+            error = _error(flags, payload)
+            if error.code in (errno.ENODEV, errno.EINVAL):  # EINVAL: a name no link can have (too long)
+                return None
+            raise error
+        return parse_link(payload)
+
+    def addresses(self, index: int | None = None) -> list[dict]:
+        """Every address, or those of one link (by index)."""
+        found = [parse_addr(body) for body in self.dump(RTM_GETADDR, IFADDRMSG.pack(0, 0, 0, 0, 0))]
+        return found if index is None else [a for a in found if a["index"] == index]
 
     def route_get(self, destination: str) -> dict | None:
         """The route the kernel would use to reach an address (as `ip route get`): oif index and preferred source, or None."""
         family = socket.AF_INET6 if ":" in destination else socket.AF_INET
         raw = socket.inet_pton(family, destination)
-        seq, message = self._message(RTM_GETROUTE, NLM_F_REQUEST, RTMSG.pack(family, len(raw) * 8, 0, 0, 0, 0, 0, 0, 0) + attr(RTA_DST, raw))
-        self.sock.send(message)
-        while True:
-            for kind, _flags, got_seq, payload in self._messages():
-                if got_seq != seq:
-                    continue
-                if kind == NLMSG_ERROR:
-                    return None  # unreachable: no route to the destination
-                if kind == RTM_NEWROUTE:
-                    attrs = attrs_of(payload, RTMSG.size)
-                    source = attrs.get(RTA_PREFSRC)
-                    return {
-                        "oif": struct.unpack("=I", attrs[RTA_OIF])[0] if RTA_OIF in attrs else None,
-                        "prefsrc": socket.inet_ntop(family, source) if source else None,
-                    }
+        kind, _flags, payload = self.ask(RTM_GETROUTE, RTMSG.pack(family, len(raw) * 8, 0, 0, 0, 0, 0, 0, 0) + attr(RTA_DST, raw))
+        if kind != RTM_NEWROUTE:
+            return None  # NLMSG_ERROR: no route to the destination
+        attrs = attrs_of(payload, RTMSG.size)
+        source = attrs.get(RTA_PREFSRC)
+        return {
+            "oif": struct.unpack("=I", attrs[RTA_OIF])[0] if RTA_OIF in attrs else None,
+            "prefsrc": socket.inet_ntop(family, source) if source else None,
+        }
 
     def routes(self, family: int = socket.AF_UNSPEC) -> list[dict]:
         """Every route of every table of one family (socket.AF_INET, AF_INET6) or both, as parse_route() gives them; cache

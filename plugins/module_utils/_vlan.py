@@ -12,7 +12,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import socket
 import subprocess
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
@@ -294,8 +293,7 @@ def apply(nl, work: dict, links: dict) -> None:
         index = indices.get(spec["name"]) or links[spec["name"]]["index"]
         for command, cidrs in ((rt.RTM_DELADDR, remove), (rt.RTM_NEWADDR, add)):
             for cidr in cidrs:
-                flags = rt.NLM_F_CREATE | rt.NLM_F_EXCL if command == rt.RTM_NEWADDR else 0
-                address_requests.append((command, flags, address_request(index, cidr)))
+                address_requests.append(rt.address_change(command, index, cidr))
                 labels.append(f"{'adding' if command == rt.RTM_NEWADDR else 'removing'} {cidr.with_prefixlen} on {spec['name']}")
     _checked(nl.batch(address_requests), labels)
 
@@ -346,17 +344,10 @@ def set_request(index: int, changes: dict):
     return rt.RTM_NEWLINK, 0, rt.link_request(index, up=changes.get("up"), attrs=attrs)
 
 
-def address_request(index: int, cidr) -> bytes:
-    family = socket.AF_INET6 if cidr.version == 6 else socket.AF_INET
-    broadcast = str(cidr.network.broadcast_address) if cidr.version == 4 and cidr.network.prefixlen < 31 else None
-    return rt.addr_request(family, cidr.network.prefixlen, index, str(cidr.ip), broadcast)
-
-
 def _checked(results: list, labels: list) -> None:
-    failures = [f"{labels[i]}: {error}" for i, error in enumerate(results) if error is not None]
-    if failures:
-        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
-        raise VlanError("the kernel refused " + "; ".join(failures[:3]) + more)
+    refused = rt.refusals(results, labels)
+    if refused:
+        raise VlanError(refused)
 
 
 # --- the task ---------------------------------------------------------------------------------------------------------

@@ -129,6 +129,7 @@ answers:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils import _arp
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 
 
 def main():
@@ -144,10 +145,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
+    with failing_in_words(module, _arp.ArpError, doing=f"probing {module.params['address']}"):
         result = _arp.probe_target(module.params)
-    except _arp.ArpError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)
 
 

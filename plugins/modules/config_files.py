@@ -87,6 +87,7 @@ removed:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, apply, plan
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 
 
 def main():
@@ -106,10 +107,8 @@ def main():
         },
         supports_check_mode=True,
     )
-    try:
+    with failing_in_words(module, ConfigFilesError, doing="reading the configuration files"):
         todo = plan(module.params["files"], module.params["purge"])
-    except ConfigFilesError as exc:
-        module.fail_json(msg=str(exc))
     result = {
         "changed": todo.changed,
         "written": [path for path, _content, _mode in todo.write],

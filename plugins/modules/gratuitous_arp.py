@@ -172,6 +172,7 @@ frames:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils import _arp
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 
 
 def main():
@@ -187,10 +188,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
+    with failing_in_words(module, _arp.ArpError, doing=f"announcing {module.params['address']}"):
         result = _arp.announce(module.params, check_mode=module.check_mode)
-    except _arp.ArpError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(changed=True, **result)
 
 

@@ -12,12 +12,16 @@ description:
   - Adds or removes IPv4 and IPv6 addresses on one interface of the managed node, as C(ip addr add) and C(ip addr del)
     would, but through rtnetlink, with check mode, diff and an honest C(changed).
   - An address held with another prefix length is replaced by the one asked for.
+  - All changes of a task go to the kernel in one rtnetlink session and one batch, removals first.
   - Removing the address that carries the current management connection (the server address in C(SSH_CONNECTION))
     is refused unless O(force=true).
+  - Bad input (an address that is not in CIDR form, an interface that does not exist) is refused before anything is changed.
+    A change the kernel refuses fails the task with the kernel's reason, naming the address; the other changes of the
+    batch are made, and the message says so.
 author:
   - layer2.linux contributors (@layer2-linux)
 extends_documentation_fragment:
-  - layer2.linux.requirements.PYROUTE2
+  - layer2.linux.requirements.NETLINK
   - layer2.linux.requirements.ATTRIBUTES
 options:
   interface:
@@ -47,6 +51,17 @@ options:
     description: Remove the address carrying the current management connection too.
     type: bool
     default: false
+  nodad:
+    description:
+      - Add IPv6 addresses without duplicate address detection (the C(IFA_F_NODAD) flag, as C(ip addr add ... nodad)),
+        so they are usable at once instead of C(tentative) for about a second. Use it when the address was already
+        checked on the segment, for example by P(layer2.linux.arp_probe#module) with O(layer2.linux.arp_probe#module:dad=true),
+        or is being moved from a host that still holds it (DAD would fail then).
+      - Ignored for IPv4 addresses, which the kernel never puts through duplicate address detection; a task may mix both.
+      - Only addresses this task adds get the flag. An address already on the interface is not removed and added again
+        because its flag differs, so O(nodad) never makes a task report C(changed) by itself.
+    type: bool
+    default: false
 notes:
   - IPv4 addresses get the subnet's broadcast address, as C(ifconfig) and C(ip addr add ... brd +) set it.
 """
@@ -64,6 +79,13 @@ EXAMPLES = r"""
     addresses:
       - 192.0.2.10/24
     state: absent
+
+- name: Take over an IPv6 service address at once (already checked for duplicates), without the DAD wait
+  layer2.linux.ip_address:
+    interface: eth0
+    addresses:
+      - 2001:db8::10/64
+    nodad: true
 
 - name: Exactly these addresses on the VLAN interface, nothing else
   layer2.linux.ip_address:
@@ -108,9 +130,9 @@ removed:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 from ansible_collections.layer2.linux.plugins.module_utils._ip_address import AddressError, ensure_addresses
-from ansible_collections.layer2.linux.plugins.module_utils._netlink import HAS_PYROUTE2, PYROUTE2_TRACEBACK
 
 
 def main():
@@ -121,17 +143,14 @@ def main():
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "exclusive": {"type": "bool", "default": False},
             "force": {"type": "bool", "default": False},
+            "nodad": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
-    if not HAS_PYROUTE2:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_TRACEBACK)
     params = module.params
-    try:
+    with failing_in_words(module, AddressError, doing=f"managing the addresses of {params['interface']}", interface=params["interface"]):
         result = ensure_addresses(params["interface"], params["addresses"], state=params["state"], exclusive=params["exclusive"],
-                                  force=params["force"], check_mode=module.check_mode, environ=os.environ)
-    except AddressError as exc:
-        module.fail_json(msg=str(exc), interface=params["interface"])
+                                  force=params["force"], nodad=params["nodad"], check_mode=module.check_mode, environ=os.environ)
     module.exit_json(**result)
 
 

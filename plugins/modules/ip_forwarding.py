@@ -105,6 +105,7 @@ persist_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 from ansible_collections.layer2.linux.plugins.module_utils._ip_forwarding import ensure_forwarding
 from ansible_collections.layer2.linux.plugins.module_utils._sysctl import SysctlError
 
@@ -132,12 +133,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    try:
+    with failing_in_words(module, SysctlError, doing="setting forwarding and proxy ARP/NDP"):
         result = ensure_forwarding(params["ipv4_forwarding"], params["ipv6_forwarding"], params["interfaces"], persist=params["persist"],
                                    persist_path=params["persist_path"], check_mode=module.check_mode,
                                    persist_exclusive=params["persist_exclusive"])
-    except SysctlError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 

@@ -188,6 +188,7 @@ duration:
 
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 from ansible_collections.layer2.linux.plugins.module_utils._scan import DEFAULT_RATE, DEFAULT_TIMEOUT, ScanError, discover_here
 
 
@@ -208,10 +209,8 @@ def main():
         required_one_of=[("network", "interface")],
         supports_check_mode=True,
     )
-    try:
+    with failing_in_words(module, ScanError, doing="scanning"):
         result = discover_here(**module.params)
-    except ScanError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)
 
 

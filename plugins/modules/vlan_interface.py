@@ -252,6 +252,7 @@ modified:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 from ansible_collections.layer2.linux.plugins.module_utils._vlan import VlanError, ensure_vlans
 
 COMMON = {
@@ -286,10 +287,8 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("vlans", "vlan_id"), ("vlans", "name")])
-    try:
+    with failing_in_words(module, VlanError, doing="managing VLAN interfaces"):
         result = ensure_vlans(module.params, check_mode=module.check_mode, environ=os.environ)
-    except VlanError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 

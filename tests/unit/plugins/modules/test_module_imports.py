@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which third-party libraries each module pulls in when Ansible runs it: what a managed node must have installed.
 
-Only ip_address needs pyroute2; a module importing it by accident fails on a node without it, and pays 0.1 s
-(over 1 s in User-Mode Linux) to start.
+No module needs pyroute2 (the unit tests' oracle only); a module importing it by accident fails on a node without it,
+and pays 0.1 s (over 1 s in User-Mode Linux) to start.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.support.ansible import collections_path
 
 MODULES = sorted(p.stem for p in (Path(__file__).resolve().parents[4] / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
 THIRD_PARTY = ("pyroute2", "scapy", "netaddr")
-NEEDS = {"ip_address": {"pyroute2"}, "pi_discover": {"netaddr"}}
+NEEDS = {"pi_discover": {"netaddr"}}
 
 
 def imported_by(module: str) -> set[str]:
