@@ -39,6 +39,7 @@ IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO, I
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_VLAN_ID, IFLA_VLAN_FLAGS, IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS, IFLA_VLAN_PROTOCOL = 1, 2, 3, 4, 5
 IFLA_VLAN_QOS_MAPPING = 1
+IFLA_LINK_NETNSID = 37  # IFLA_LINK is an index in that other namespace
 IFA_ADDRESS, IFA_LOCAL, IFA_BROADCAST, IFA_FLAGS = 1, 2, 4, 8
 IFA_F_NODAD, IFA_F_DADFAILED, IFA_F_TENTATIVE = 0x02, 0x08, 0x40
 
@@ -191,6 +192,7 @@ def parse_link(body: bytes) -> dict:
         "mac": ":".join(f"{b:02x}" for b in mac) if mac else None,
         "operstate": OPERSTATES[attrs[IFLA_OPERSTATE][0]] if IFLA_OPERSTATE in attrs and attrs[IFLA_OPERSTATE][0] < len(OPERSTATES) else "UNKNOWN",
         "link": struct.unpack("=i", attrs[IFLA_LINK])[0] if IFLA_LINK in attrs else None,
+        "link_netnsid": struct.unpack("=i", attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None,
         "group": struct.unpack("=I", attrs[IFLA_GROUP])[0] if IFLA_GROUP in attrs else 0,
         "kind": None,
         "stats": _stats(attrs.get(IFLA_STATS64, b"")),

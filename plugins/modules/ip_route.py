@@ -185,7 +185,11 @@ routes:
     family: {description: V(ipv4) or V(ipv6)., type: str, returned: always, sample: ipv4}
     dst: {description: The destination prefix with its length; V(default) for the default route., type: str, returned: always, sample: 203.0.113.64/28}
     via: {description: The gateway; null for a directly reached prefix., type: str, returned: always, sample: null}
-    dev: {description: The output interface; null when not known (check mode without O(routes[].dev), multipath)., type: str, returned: always, sample: eth1.1234}
+    dev:
+      description: The output interface; null when unknown (check mode without O(routes[].dev); multipath).
+      type: str
+      returned: always
+      sample: eth1.1234
     table: {description: V(main), V(local), V(default) or the table number., type: raw, returned: always, sample: main}
     metric: {description: The metric (priority)., type: int, returned: always, sample: 0}
     scope: {description: V(global), V(link), V(host), V(site) or V(nowhere)., type: str, returned: always, sample: link}
@@ -205,7 +209,7 @@ diff:
   returned: success
   type: dict
   sample:
-    before: "default via 192.0.2.1 dev eth1 proto boot\n10.1.1.0/24 dev eth1 proto kernel scope link\n"
+    before: "default via 192.0.2.1 dev eth1\n10.1.1.0/24 dev eth1 proto kernel scope link\n"
     after: "default via 10.1.1.1 dev eth1 proto static\n10.1.1.0/24 dev eth1 proto kernel scope link\n"
 """
 
