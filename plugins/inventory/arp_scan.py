@@ -16,7 +16,7 @@ description:
   - The configuration file name must end in C(.arp_scan.yml) or C(.arp_scan.yaml).
   - Sending raw ARP needs root or the C(CAP_NET_RAW) capability on the controller; without it the source fails and says so.
   - An address answered from two MACs (a conflict) becomes one host with the first MAC that answered, and a warning.
-version_added: 1.0.0
+version_added: 0.1.0
 author:
   - layer2.linux contributors (@layer2-linux)
 requirements:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ip_address
 short_description: IPv4 and IPv6 addresses on a network interface, over netlink
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Adds or removes IPv4 and IPv6 addresses on one interface of the managed node, as C(ip addr add) and C(ip addr del)
     would, but through rtnetlink, with check mode, diff and an honest C(changed).

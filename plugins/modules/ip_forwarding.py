@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ip_forwarding
 short_description: IPv4 and IPv6 forwarding, proxy ARP and proxy NDP per interface, through /proc/sys
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Sets C(net.ipv4.ip_forward), C(net.ipv6.conf.all.forwarding) and, per interface, C(proxy_arp), C(proxy_arp_pvlan)
     and C(proxy_ndp), as C(echo 1 > /proc/sys/...) would, with check mode, diff and an honest C(changed).

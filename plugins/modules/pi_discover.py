@@ -16,7 +16,7 @@ description:
   - Replies from addresses that were not asked are ignored. One address answered from two MAC addresses is reported
     in RV(conflicts).
   - The scan changes nothing on the host, so it runs in check mode too and always reports C(changed=false).
-version_added: 1.0.0
+version_added: 0.1.0
 author:
   - layer2.linux contributors (@layer2-linux)
 options:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: vlan_interface
 short_description: 802.1Q and 802.1ad VLAN interfaces, one or a thousand per task, over netlink
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Creates, corrects and removes VLAN interfaces such as C(eth1.1234), as C(ip link add link eth1 name eth1.1234 type vlan id 1234)
     and C(ifconfig eth1.1234 10.1.1.10/24 up) would, through rtnetlink, with check mode, diff and an honest C(changed).
