@@ -12,7 +12,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from ansible_collections.layer2.linux.plugins.module_utils._sysctl import write_atomically
+from ansible_collections.layer2.linux.plugins.module_utils._files import write_atomically
 
 
 @dataclass

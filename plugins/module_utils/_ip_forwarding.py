@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.layer2.linux.plugins.module_utils._files import write_atomically
+from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._sysctl import (
     PROC_SYS,
     SysctlError,
@@ -15,7 +17,6 @@ from ansible_collections.layer2.linux.plugins.module_utils._sysctl import (
     read_value,
     render_conf,
     sysctl_name,
-    write_atomically,
     write_value,
 )
 
@@ -39,7 +40,7 @@ def wanted_settings(ipv4_forwarding=None, ipv6_forwarding=None, interfaces=()) -
             settings.append((parts, int(bool(flag))))
     seen = set()
     for entry in interfaces or []:
-        name = check_interface_name(entry.get("name"))
+        name = _interface_name(entry.get("name"))
         if name in seen:
             raise SysctlError(f"interface {name} is listed twice under interfaces; give each interface once")
         seen.add(name)
@@ -49,12 +50,13 @@ def wanted_settings(ipv4_forwarding=None, ipv6_forwarding=None, interfaces=()) -
     return settings
 
 
-def check_interface_name(name) -> str:
+def _interface_name(name) -> str:
     if not name or not isinstance(name, str):
         raise SysctlError("every entry of interfaces needs a name, such as eth1 or eth1.1234")
-    if "/" in name or name in (".", "..") or len(name) > 15 or any(c.isspace() for c in name):
-        raise SysctlError(f"{name!r} is not a Linux interface name (at most 15 characters, no '/' or spaces)")
-    return name
+    try:
+        return check_interface_name(name)
+    except ValueError as exc:
+        raise SysctlError(str(exc)) from None
 
 
 def read_all(settings, root: str = PROC_SYS) -> dict:

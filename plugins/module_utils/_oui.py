@@ -1,6 +1,6 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""MAC prefixes: normalising them, telling a Raspberry Pi by its prefix, and the vendor name from the IEEE registry.
+"""MAC prefixes (read by _iface, the one MAC parser): telling a Raspberry Pi by its prefix, and the vendor name from the IEEE registry.
 
 Vendor names come from netaddr, which ships the IEEE MA-L registry; the Raspberry Pi prefixes are our own
 data (_raspberry_pi_ouis) so that "is it a Pi" never depends on how a registry spells a company name.
@@ -9,31 +9,14 @@ data (_raspberry_pi_ouis) so that "is it a Pi" never depends on how a registry s
 from __future__ import annotations
 
 import importlib.util
-import re
 import threading
 
+from ansible_collections.layer2.linux.plugins.module_utils._iface import normalize_mac, normalize_prefix
 from ansible_collections.layer2.linux.plugins.module_utils._raspberry_pi_ouis import RASPBERRY_PI_OUIS
 
 # netaddr is imported only when a vendor name is wanted: importing it costs 17 ms, a tenth of a quick scan's start.
 # Without it vendor names become None; Pi detection still works.
 HAS_NETADDR = importlib.util.find_spec("netaddr") is not None
-
-_HEX = re.compile(r"[0-9a-f]{2}")
-
-
-def normalize_prefix(text: str) -> str:
-    """'B8-27-EB', 'b827eb' or 'b8:27:eb' -> 'b8:27:eb'; ValueError when it is not a 24-bit prefix."""
-    digits = re.sub(r"[\s:.\-]", "", str(text)).lower()
-    if len(digits) != 6 or not all(_HEX.fullmatch(digits[i:i + 2]) for i in range(0, 6, 2)):
-        raise ValueError(f"{text!r} is not a MAC prefix (three octets such as b8:27:eb)")
-    return ":".join(digits[i:i + 2] for i in range(0, 6, 2))
-
-
-def normalize_mac(text: str) -> str:
-    digits = re.sub(r"[\s:.\-]", "", str(text)).lower()
-    if len(digits) != 12 or not all(_HEX.fullmatch(digits[i:i + 2]) for i in range(0, 12, 2)):
-        raise ValueError(f"{text!r} is not a MAC address")
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
 
 
 def prefix_of(mac: str) -> str:

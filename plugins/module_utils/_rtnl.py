@@ -15,6 +15,8 @@ import os
 import socket
 import struct
 
+from ansible_collections.layer2.linux.plugins.module_utils._iface import mac_text
+
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
 NETLINK_EXT_ACK = 11
@@ -189,7 +191,7 @@ def parse_link(body: bytes) -> dict:
         "up": bool(flags & IFF_UP),
         "link_type": link_type,
         "mtu": struct.unpack("=I", attrs[IFLA_MTU])[0] if IFLA_MTU in attrs else None,
-        "mac": ":".join(f"{b:02x}" for b in mac) if mac else None,
+        "mac": mac_text(mac) if mac else None,
         "operstate": OPERSTATES[attrs[IFLA_OPERSTATE][0]] if IFLA_OPERSTATE in attrs and attrs[IFLA_OPERSTATE][0] < len(OPERSTATES) else "UNKNOWN",
         "link": struct.unpack("=i", attrs[IFLA_LINK])[0] if IFLA_LINK in attrs else None,
         "link_netnsid": struct.unpack("=i", attrs[IFLA_LINK_NETNSID])[0] if IFLA_LINK_NETNSID in attrs else None,

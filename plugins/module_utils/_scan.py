@@ -31,15 +31,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ansible_collections.layer2.linux.plugins.module_utils._arp import (
-    ETH_P_ARP,
-    PACKET_OUTGOING,
-    build_request,
-    mac_bytes,
-    mac_text,
-    packet_socket,
-    parse_reply,
-)
+from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import ETH_P_ARP, build_request, parse_reply
+from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import PACKET_OUTGOING, packet_socket
+from ansible_collections.layer2.linux.plugins.module_utils._iface import ethernet_link, mac_bytes, mac_text
 from ansible_collections.layer2.linux.plugins.module_utils._oui import OuiClassifier
 from ansible_collections.layer2.linux.plugins.module_utils._rtnl import Rtnl
 
@@ -204,6 +198,10 @@ def _packed(address) -> bytes:
     return ipaddress.IPv4Address(str(address)).packed
 
 
+def _wait_readable(sock, seconds: float) -> None:
+    select.select([sock], [], [], seconds)
+
+
 def sender_count() -> int:
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -230,9 +228,12 @@ class ArpScan:
     """One scan on one interface. `run()` returns a ScanResult; the socket can be given (tests) or is opened here."""
 
     def __init__(self, interface: str, src_mac: str, src_ip, targets, rate: int = DEFAULT_RATE, retries: int = 1,
-                 timeout: float = DEFAULT_TIMEOUT, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_sending=None):
+                 timeout: float = DEFAULT_TIMEOUT, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_sending=None,
+                 wait=None):
         """after_sending: called once the last request (retries included) has left, for a caller's own slow work: run
-        then, it overlaps the wait for answers instead of holding Python's lock against the sending."""
+        then, it overlaps the wait for answers instead of holding Python's lock against the sending.
+        sock, clock and wait(sock, seconds) (until a frame arrives or the seconds pass) are the world the scan runs in:
+        the interface, time.monotonic and select by default; the unit tests give a LAN in simulated time."""
         if not 1 <= rate <= MAX_RATE:
             raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}")
         if retries < 0 or timeout <= 0:
@@ -250,6 +251,7 @@ class ArpScan:
         self._retry = collections.deque()  # (due, packed ip), due times never decrease
         self._sock = sock
         self._clock = clock
+        self._wait = wait or _wait_readable
         self.result = ScanResult(asked=len(self.targets))
         self._seen: set[tuple[bytes, bytes]] = set()
         self._slowest = 0.0  # seconds: the slowest answer so far
@@ -291,7 +293,7 @@ class ArpScan:
             if not self._fresh and not self._retry and now >= self._end():
                 break
             wake = self._next_wake(next_send) if senders.ready() else now + SENDERS_BUSY_WAIT
-            select.select([sock], [], [], max(0.0, wake - self._clock()))
+            self._wait(sock, max(0.0, wake - self._clock()))
         self.result.duration = self._clock() - start
 
     def _next_address(self, now):
@@ -381,11 +383,11 @@ def _ipv4_by_interface(link_facts: dict, addresses: list[dict]) -> dict[str, lis
     return found
 
 
-def _usable(name: str, facts: dict) -> None:
-    if facts.get("mac") in (None, "00:00:00:00:00:00") or name == "lo":
-        raise ScanError(f"{name} has no Ethernet address (loopback or a layer-3 tunnel): ARP needs an Ethernet interface")
-    if not facts.get("up"):
-        raise ScanError(f"interface {name} is administratively down: bring it up before scanning from it")
+def _usable(link_facts: dict, name: str) -> None:
+    try:
+        ethernet_link(link_facts, name, "scanning")
+    except ValueError as exc:
+        raise ScanError(str(exc)) from None
 
 
 def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None, source_address=None) -> list[ScanPlan]:
@@ -395,9 +397,7 @@ def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None
     own = _ipv4_by_interface(link_facts, addresses)
     plans: dict[tuple[str, str], ScanPlan] = {}
     if interface is not None:
-        if interface not in link_facts:
-            raise ScanError(f"there is no interface {interface!r} on this host (it has {', '.join(sorted(link_facts))})")
-        _usable(interface, link_facts[interface])
+        _usable(link_facts, interface)
         if not nets:
             nets = [a.network for a in own[interface] if a.network.prefixlen < 32]
             if not nets:
@@ -413,7 +413,7 @@ def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None
         if not candidates:
             raise ScanError(f"no interface of this host has an address in {net}: give interface and source_address")
         name = candidates[0]
-        _usable(name, link_facts[name])
+        _usable(link_facts, name)
         _plan(plans, name, link_facts, source or _source_in(own[name], net), net, own)
     return list(plans.values())
 

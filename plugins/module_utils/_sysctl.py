@@ -1,6 +1,6 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""/proc/sys read and write, sysctl.d persistence (its atomic file write serves config_files too), and names with dots in them.
+"""/proc/sys read and write, sysctl.d files read and rendered (_files writes them), and names with dots in them.
 
 A sysctl is kept as its path components, ("net", "ipv4", "conf", "eth1.1234", "proxy_arp"), because the two spellings
 differ: under /proc/sys it is net/ipv4/conf/eth1.1234/proxy_arp, while in sysctl.d files (dot-separated) the dots inside
@@ -10,7 +10,6 @@ a component become slashes: net.ipv4.conf.eth1/1234.proxy_arp.
 from __future__ import annotations
 
 import os
-import tempfile
 
 PROC_SYS = "/proc/sys"
 
@@ -80,25 +79,3 @@ def render_conf(settings: dict, header: str, first=()) -> str:
     lines = [f"# {line}" for line in header.splitlines()] + [f"{key} = {settings[key]}" for key in ordered]
     return "\n".join(lines) + "\n"
 
-
-def write_atomically(path: str, text: str, mode: int = 0o644) -> None:
-    """Write a temporary file next to the target, sync it, then rename it over the target: readers see old or new, never half."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

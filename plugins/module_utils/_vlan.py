@@ -17,6 +17,7 @@ import subprocess
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
 from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs
 from ansible_collections.layer2.linux.plugins.module_utils._address_plan import plan as plan_addresses
+from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
 
 FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
@@ -24,7 +25,6 @@ ETHERTYPES = {"802.1Q": 0x8100, "802.1ad": 0x88A8}
 OPTIONS = ("parent", "vlan_id", "name", "protocol", "addresses", "purge_addresses", "mtu", "enabled", "state", "reorder_hdr", "gvrp",
            "mvrp", "loose_binding", "ingress_qos_map", "egress_qos_map", "replace", "force")
 DELETE_GROUP_BASE = 0x4C320000  # link groups tried for a group delete; one no link uses is picked
-IFNAMSIZ = 15
 
 
 class VlanError(Exception):
@@ -74,6 +74,8 @@ def validate(spec: dict, where: str) -> dict:
             raise VlanError(f"{where}: give name, or parent and vlan_id to name the VLAN <parent>.<vlan_id>")
         spec["name"] = f"{spec['parent']}.{vid}"
     check_name(spec["name"], where)
+    if spec["parent"] is not None:
+        check_name(spec["parent"], where)
     if spec["protocol"] not in ETHERTYPES:
         raise VlanError(f"{where}: protocol {spec['protocol']!r} is not one of 802.1Q, 802.1ad")
     if spec["mtu"] is not None and not 68 <= int(spec["mtu"]) <= 65535:
@@ -89,10 +91,10 @@ def validate(spec: dict, where: str) -> dict:
 
 
 def check_name(name: str, where: str) -> None:
-    if len(name) > IFNAMSIZ:
-        raise VlanError(f"{where}: interface name {name} is {len(name)} characters; Linux allows at most {IFNAMSIZ}, so give a shorter name")
-    if not name or name in (".", "..") or "/" in name or ":" in name or any(c.isspace() for c in name):
-        raise VlanError(f"{where}: {name!r} is not a valid interface name (no '/', ':' or spaces)")
+    try:
+        check_interface_name(name)
+    except ValueError as exc:
+        raise VlanError(f"{where}: {exc}") from None
 
 
 def qos_map(mapping, where: str, option: str, from_max: int, to_max: int) -> dict | None:

@@ -128,7 +128,7 @@ answers:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.layer2.linux.plugins.module_utils import _arp
+from ansible_collections.layer2.linux.plugins.module_utils import _arp_host, _arp_probe
 from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 
 
@@ -145,8 +145,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    with failing_in_words(module, _arp.ArpError, doing=f"probing {module.params['address']}"):
-        result = _arp.probe_target(module.params)
+    with failing_in_words(module, _arp_host.ArpError, doing=f"probing {module.params['address']}"):
+        result = _arp_probe.probe_target(module.params)
     module.exit_json(changed=False, **result)
 
 

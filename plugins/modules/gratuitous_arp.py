@@ -171,7 +171,7 @@ frames:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.layer2.linux.plugins.module_utils import _arp
+from ansible_collections.layer2.linux.plugins.module_utils import _arp_announce, _arp_host
 from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 
 
@@ -188,8 +188,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    with failing_in_words(module, _arp.ArpError, doing=f"announcing {module.params['address']}"):
-        result = _arp.announce(module.params, check_mode=module.check_mode)
+    with failing_in_words(module, _arp_host.ArpError, doing=f"announcing {module.params['address']}"):
+        result = _arp_announce.announce(module.params, check_mode=module.check_mode)
     module.exit_json(changed=True, **result)
 
 

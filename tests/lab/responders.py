@@ -28,14 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-ETH_P_ARP = 0x0806
-ARP = struct.Struct("!HHBBH6s4s6s4s")
-
-
-def reply_frame(mac: bytes, ip: bytes, to_mac: bytes, to_ip: bytes) -> bytes:
-    eth = to_mac + mac + struct.pack("!H", ETH_P_ARP)
-    return eth + ARP.pack(1, 0x0800, 6, 4, 2, mac, ip, to_mac, to_ip)
-
+from tests.lab.arp import ARP_REQUEST, ETH_P_ARP, mac_bytes, read, reply
 
 SO_ATTACH_FILTER = 26
 BPF_LD_H_ABS, BPF_LD_W_ABS, BPF_JEQ_K, BPF_RET_K = 0x28, 0x20, 0x15, 0x06
@@ -67,14 +60,13 @@ def serve(interface: str, delay: float, answers: dict[bytes, bytes], unsolicited
     while True:
         wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
         if select.select([sock], [], [], wait)[0]:
-            frame = sock.recv(128)
-            if len(frame) >= 42 and frame[12:14] == b"\x08\x06":
-                _h, _p, _hl, _pl, op, sha, spa, _tha, tpa = ARP.unpack_from(frame, 14)
-                if op == 1 and tpa in answers and _heard(last_asked, tpa, answer_only_repeats):
-                    due = time.monotonic() + delay
-                    heapq.heappush(pending, (due, reply_frame(answers[tpa], tpa, sha, spa)))
-                    for ip, mac in unsolicited.items():
-                        heapq.heappush(pending, (due, reply_frame(mac, ip, sha, spa)))
+            asked = read(sock.recv(128))
+            if asked and asked.op == ARP_REQUEST and asked.target_ip in answers and _heard(last_asked, asked.target_ip, answer_only_repeats):
+                due = time.monotonic() + delay
+                tpa = asked.target_ip
+                heapq.heappush(pending, (due, reply(answers[tpa], tpa, asked.sender_mac, asked.sender_ip)))
+                for ip, mac in unsolicited.items():
+                    heapq.heappush(pending, (due, reply(mac, ip, asked.sender_mac, asked.sender_ip)))
         while pending and pending[0][0] <= time.monotonic():
             sock.send(heapq.heappop(pending)[1])
 
@@ -99,7 +91,7 @@ def _pairs(items: list[str]) -> dict[bytes, bytes]:
     pairs = {}
     for item in items:
         ip, mac = item.split("=", 1)
-        pairs[ipaddress.IPv4Address(ip).packed] = bytes.fromhex(mac.replace(":", ""))
+        pairs[ipaddress.IPv4Address(ip).packed] = mac_bytes(mac)
     return pairs
 
 

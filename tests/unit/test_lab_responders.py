@@ -4,15 +4,11 @@
 
 import ipaddress
 import socket
-import struct
 
-from tests.lab.responders import ARP, only_requests_for
+from tests.lab import arp
+from tests.lab.responders import only_requests_for
 
-
-def arp_frame(op: int, target: str) -> bytes:
-    mac = bytes.fromhex("020000000001")
-    eth = b"\xff" * 6 + mac + b"\x08\x06"
-    return eth + ARP.pack(1, 0x0800, 6, 4, op, mac, ipaddress.IPv4Address("192.0.2.1").packed, bytes(6), ipaddress.IPv4Address(target).packed)
+ME_MAC, ME_IP = "02:00:00:00:00:01", "192.0.2.1"
 
 
 def test_only_requests_for_our_addresses_get_through():
@@ -20,13 +16,14 @@ def test_only_requests_for_our_addresses_get_through():
     sender, receiver = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     with sender, receiver:
         only_requests_for(receiver, ours)
-        for op, target in ((1, "192.0.2.9"), (2, "192.0.2.202"), (1, "192.0.2.203"), (1, "192.0.2.204"), (1, "192.0.2.201")):
-            sender.send(arp_frame(op, target))
+        for op, target in ((arp.ARP_REQUEST, "192.0.2.9"), (arp.ARP_REPLY, "192.0.2.202"), (arp.ARP_REQUEST, "192.0.2.203"),
+                           (arp.ARP_REQUEST, "192.0.2.204"), (arp.ARP_REQUEST, "192.0.2.201")):
+            sender.send(arp.request(ME_MAC, ME_IP, target, op=op))
         receiver.setblocking(False)
         got = []
         while True:
             try:
-                got.append(receiver.recv(128))
+                got.append(arp.read(receiver.recv(128)))
             except BlockingIOError:
                 break
-    assert [(struct.unpack_from("!H", f, 20)[0], str(ipaddress.IPv4Address(f[38:42]))) for f in got] == [(1, "192.0.2.203"), (1, "192.0.2.201")]
+    assert [(f.op, str(ipaddress.IPv4Address(f.target_ip))) for f in got] == [(arp.ARP_REQUEST, "192.0.2.203"), (arp.ARP_REQUEST, "192.0.2.201")]

@@ -27,13 +27,6 @@ def test_conf_round_trip_orders_forwarding_first(tmp_path):
     assert read_conf(str(tmp_path / "absent.conf")) == (None, {})
 
 
-def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
-    path = tmp_path / "d" / "x.conf"
-    _sysctl.write_atomically(str(path), "a = 1\n")
-    _sysctl.write_atomically(str(path), "a = 2\n")
-    assert path.read_text() == "a = 2\n" and [p.name for p in path.parent.iterdir()] == ["x.conf"]
-
-
 @pytest.fixture
 def fake_proc(tmp_path):
     """A /proc/sys look-alike: forwarding off, eth0 and eth1.1234 with proxy values off."""

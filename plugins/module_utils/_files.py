@@ -1,0 +1,84 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Atomic file writes for sysctl.d persistence and config_files: readers see the old file or the new one, never half.
+
+A file that is replaced keeps its owner, group, mode and SELinux context, as AnsibleModule.atomic_move keeps them:
+a rename puts a new inode in place, which would otherwise carry the writer's uid, the given mode and the context of a
+temporary file. The SELinux context is handled only when the selinux Python binding is there and SELinux is enabled.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+
+NEW_FILE_MODE = 0o644
+
+
+def _selinux():
+    """The selinux binding when SELinux is enabled on this host, else None."""
+    try:
+        import selinux  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    try:
+        return selinux if selinux.is_selinux_enabled() == 1 else None
+    except OSError:
+        return None
+
+
+def _context(selinux, path: str, existing: os.stat_result | None, mode: int) -> str | None:
+    """The context the file must end with: the one it has, or the policy's default for a new file at that path."""
+    try:
+        if existing is not None:
+            return selinux.lgetfilecon_raw(path)[1]
+        return selinux.matchpathcon(path, stat.S_IFREG | mode)[1]
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENODATA, errno.EOPNOTSUPP):  # no policy entry, or a file system without labels
+            return None
+        raise
+
+
+def write_atomically(path: str, text: str, mode: int | None = None) -> None:
+    """Write `text` to a temporary file next to `path`, sync it, give it the replaced file's attributes, rename it over `path`.
+
+    mode: the file's permission bits; None keeps those of the file replaced (NEW_FILE_MODE for a new file).
+    Owner and group are those of the file replaced (the writer's for a new file): a non-root writer that cannot chown
+    leaves them its own, as atomic_move does.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    try:
+        existing = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    if mode is None:
+        mode = stat.S_IMODE(existing.st_mode) if existing is not None else NEW_FILE_MODE
+    selinux = _selinux()
+    context = _context(selinux, path, existing, mode) if selinux is not None else None
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            if existing is not None:
+                try:
+                    os.fchown(out.fileno(), existing.st_uid, existing.st_gid)
+                except PermissionError:
+                    pass
+            os.fchmod(out.fileno(), mode)  # after the chown, which clears set-user-ID and set-group-ID bits
+            os.fsync(out.fileno())
+        if context is not None:
+            selinux.lsetfilecon(tmp, context)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
