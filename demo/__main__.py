@@ -12,7 +12,7 @@ import os
 import sys
 import textwrap
 
-from tests.lab.topology import PREFIX, _all_netns
+from tests.lab import lab_namespaces
 
 STORIES = ["hello", "migrate", "discover", "forwarding"]
 
@@ -28,7 +28,7 @@ def main() -> int:
         print(f"\n== {story.TITLE}", flush=True)
         results[name] = story.run(say)
         print(f"   -> {'worked' if results[name] else 'FAILED'}", flush=True)
-    leftovers = [n for n in _all_netns() if n.startswith(f"{PREFIX}{os.getpid()}-")]
+    leftovers = lab_namespaces(os.getpid())
     print(f"\n== Clean-up: {'no lab namespace is left' if not leftovers else 'LEFT BEHIND: ' + ', '.join(leftovers)}")
     ok = all(results.values()) and not leftovers
     print("Demo " + ("finished: every story worked." if ok else "FAILED: see above."))

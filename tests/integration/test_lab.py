@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.lab.topology import PREFIX, _all_netns, reap_stale
+from tests.lab import lab_namespaces, reap_stale
 from tests.support.ansible import ROOT
 
 SCRIPT = """
@@ -27,10 +27,6 @@ with lab:
 """
 
 
-def _netns_of(pid: int) -> list[str]:
-    return [n for n in _all_netns() if n.startswith(f"{PREFIX}{pid}-")]
-
-
 def _interruptible() -> None:
     """Ctrl-C's default, in the child: a shell's background job (CI may start us as one) inherits SIGINT ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -40,7 +36,7 @@ def _start(tail: str) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT.format(root=str(ROOT), tail=tail)], stdout=subprocess.PIPE, text=True,
                             preexec_fn=_interruptible)  # pylint: disable=subprocess-popen-preexec-fn
     assert proc.stdout.readline().strip() == "UP"
-    assert len(_netns_of(proc.pid)) == 2
+    assert len(lab_namespaces(proc.pid)) == 2
     return proc
 
 
@@ -75,16 +71,16 @@ def test_teardown_on_failure_and_signals(how):
         if proc.poll() is None:  # it did not stop: SIGTERM tears its lab down, so this test leaves nothing behind
             proc.terminate()
             proc.wait()
-    assert _netns_of(proc.pid) == []
+    assert lab_namespaces(proc.pid) == []
 
 
 def test_a_killed_run_is_reaped_by_the_next():
     proc = _start("time.sleep(300)")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=20)
-    left = _netns_of(proc.pid)
+    left = lab_namespaces(proc.pid)
     assert len(left) == 2
     deadline = time.time() + 5
-    while time.time() < deadline and _netns_of(proc.pid):
+    while time.time() < deadline and lab_namespaces(proc.pid):
         reap_stale()
-    assert _netns_of(proc.pid) == []
+    assert lab_namespaces(proc.pid) == []

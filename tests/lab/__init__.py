@@ -2,6 +2,6 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Namespace labs for tests, the demo and the benchmarks."""
 
-from .topology import Lab, LabError, reap_stale
+from .topology import Lab, LabError, lab_namespaces, reap_stale
 
-__all__ = ["Lab", "LabError", "reap_stale"]
+__all__ = ["Lab", "LabError", "lab_namespaces", "reap_stale"]

@@ -80,6 +80,12 @@ def _all_netns() -> list[str]:
         return []
 
 
+def lab_namespaces(pid: int | None = None) -> list[str]:
+    """The network namespaces labs have made: those of one process (its labs still up, or left behind), or of every process."""
+    prefix = PREFIX if pid is None else f"{PREFIX}{pid}-"
+    return [name for name in _all_netns() if name.startswith(prefix)]
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
