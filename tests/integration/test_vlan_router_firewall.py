@@ -17,7 +17,7 @@ import pytest
 from tests.kernel import vlan_router_lab as seed
 from tests.support.ansible import run_playbook
 
-LOAD = "layer2.linux.vlan_router : Load the role's tables (isolation filter, NAT) in one transaction"
+LOAD = "__vlan_router_nft_result"  # the register name of the task that loads the role's tables
 FILTER = "table inet layer2_vlan_router_filter"
 NAT = "table ip layer2_vlan_router_nat"
 
@@ -74,7 +74,7 @@ def test_check_mode_then_apply_then_nothing_to_do(router):
     check = firewall(lab, root, check=True)
     assert check.changed and tables(lab) == []
     first = firewall(lab, root)
-    assert first.task(LOAD)["changed"] and sorted(tables(lab)) == sorted([FILTER, NAT])
+    assert first.task(LOAD, by="register")["changed"] and sorted(tables(lab)) == sorted([FILTER, NAT])
     assert firewall(lab, root).changed == 0
 
 
@@ -106,7 +106,7 @@ def test_tables_lost_live_are_loaded_again_and_nat_goes_when_not_asked(router):
     firewall(lab, root)
     lab.run("router", ["nft", "delete", "table", "inet", "layer2_vlan_router_filter"])
     again = firewall(lab, root)
-    assert again.task(LOAD)["changed"] and FILTER in tables(lab)
+    assert again.task(LOAD, by="register")["changed"] and FILTER in tables(lab)
     vlans = seed.seed_vars(root)["vlan_router_vlans"]
     for vlan in vlans:
         vlan["nat"] = False

@@ -60,20 +60,21 @@ class PlaybookRun:
     results: list
     recap: dict
 
-    def _record(self, name: str, host: str | None) -> dict:
-        """The last record of the named task (on one host, when the play has several); KeyError names what there is."""
-        found = [r for r in self.results if r["task"] == name and (host is None or r["host"] == host)]
+    def _record(self, name: str, host: str | None, by: str = "task") -> dict:
+        """The last record of the named task (on one host, when the play has several); KeyError names what there is.
+        by="register": name is the task's `register` name, which survives a change of the task's display name."""
+        found = [r for r in self.results if r.get(by) == name and (host is None or r["host"] == host)]
         if not found:
-            raise KeyError(f"no result for task {name!r} (host {host}); have {[r['task'] for r in self.results]}\n{self.stdout}")
+            raise KeyError(f"no result for {by} {name!r} (host {host}); have {[r.get(by) for r in self.results]}\n{self.stdout}")
         return found[-1]
 
-    def task(self, name: str, host: str | None = None) -> dict:
+    def task(self, name: str, host: str | None = None, by: str = "task") -> dict:
         """The result of the named task (on one host, when the play has several)."""
-        return self._record(name, host)["result"]
+        return self._record(name, host, by)["result"]
 
-    def status(self, name: str, host: str | None = None) -> str:
+    def status(self, name: str, host: str | None = None, by: str = "task") -> str:
         """The recorded status of the named task: ok, failed, ignored (failed under ignore_errors), skipped..."""
-        return self._record(name, host)["status"]
+        return self._record(name, host, by)["status"]
 
     @property
     def changed(self) -> int:

@@ -13,7 +13,9 @@ DOCUMENTATION = """
 name: record
 type: aggregate
 short_description: record task results as JSON for the test suite
-description: Writes every task result and the play recap to the file named by LAYER2_RECORD.
+description:
+  - Writes every task result and the play recap to the file named by LAYER2_RECORD.
+  - Each result carries the task's display name and its C(register) name, a stable handle for tests to find it by.
 """
 
 
@@ -29,7 +31,8 @@ class CallbackModule(CallbackBase):
 
     def _record(self, result, status):
         self.results.append(
-            {"task": result._task.get_name(), "host": result._host.get_name(), "status": status, "result": result._result}
+            {"task": result._task.get_name(), "register": result._task.register, "host": result._host.get_name(), "status": status,
+             "result": result._result}
         )
 
     def v2_runner_on_ok(self, result):

@@ -1,0 +1,341 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vlan_router role's logic: validated role variables -> one plan; the plan against router_facts -> changes, problems.
+
+Plain functions over plain data (unit-tested without Ansible running); the filters at the end only wrap them.
+Documentation: vlan_router_plan.yml, vlan_router_changes.yml and vlan_router_problems.yml next to this file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+
+VLAN_DEFAULTS = {"addresses": [], "routed": [], "proxy_arp": False, "nat": False, "mtu": None, "allow": [], "state": "present"}
+BACKENDS = ("systemd-networkd", "ifupdown", "none")
+# The drop-in the role adds to the trunk's own .network file (vlan_router_networkd_trunk_network).
+NETWORKD_DROPIN = "60-layer2-vlan-router.conf"
+
+
+class PlanError(ValueError):
+    """Variables the plan cannot be built from, in words."""
+
+
+def _root_join(root: str, relative: str) -> str:
+    # "/" + "etc/x" is "/etc/x", "/tmp/r/" + "etc/x" is "/tmp/r/etc/x".
+    return root.rstrip("/") + "/" + relative
+
+
+def _network(prefix: str, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(prefix)
+    except ValueError:
+        try:
+            exact = ipaddress.ip_network(prefix, strict=False)
+        except ValueError:
+            raise PlanError(f"{where}: {prefix!r} is not a prefix in CIDR notation (such as 203.0.113.64/28)") from None
+        raise PlanError(f"{where}: {prefix} has host bits set; the prefix is {exact}") from None
+
+
+def _interface_address(address: str) -> str:
+    """An address in CIDR as the kernel prints it (203.0.113.1/26, 2001:db8::1/64); unparseable ones as given, lowercased."""
+    try:
+        return ipaddress.ip_interface(address).with_prefixlen
+    except ValueError:
+        return str(address).lower()
+
+
+def _backend(persistence: str, detected: str | None) -> str:
+    backend = persistence if persistence != "auto" else detected
+    if backend not in BACKENDS:
+        raise PlanError(f"vlan_router_persistence is {persistence!r} and no backend was detected yet "
+                        "(the role's detect step runs before anything reads the plan)")
+    return backend
+
+
+def resolve_vlans(trunk: str, vlans: list[dict]) -> list[dict]:
+    """Every VLAN with defaults filled in and its interface name resolved (<trunk>.<id> when none is given)."""
+    out, seen = [], {}
+    for index, given in enumerate(vlans):
+        vlan = dict(VLAN_DEFAULTS)
+        vlan.update({key: value for key, value in dict(given).items() if value is not None or key not in VLAN_DEFAULTS})
+        vlan["name"] = vlan.get("name") or f"{trunk}.{vlan['id']}"
+        for key in ("addresses", "routed", "allow"):
+            vlan[key] = list(vlan[key])
+        if vlan["id"] in seen:
+            raise PlanError(f"vlan_router_vlans[{index}]: VLAN {vlan['id']} is listed twice (also as item {seen[vlan['id']]}); list each VLAN once")
+        seen[vlan["id"]] = index
+        for prefix in vlan["routed"]:
+            _network(prefix, f"VLAN {vlan['id']} routed")
+        out.append(vlan)
+    return out
+
+
+def _nft_data(settings: dict, present: list[dict]) -> dict:
+    names_by_id = {vlan["id"]: vlan["name"] for vlan in present}
+    # (from, to) interface pairs the isolation filter lets open connections: each VLAN to itself and to its allow list
+    # (an allowed id that is not a present VLAN is ignored: it may be on its way out).
+    pairs = []
+    for vlan in present:
+        pairs.append([vlan["name"], vlan["name"]])
+        pairs += [[vlan["name"], names_by_id[other]] for other in vlan["allow"] if other in names_by_id]
+    return {
+        "filter_table": settings["nft_filter_table"],
+        "nat_table": settings["nft_nat_table"],
+        "uplink": settings["uplink"],
+        "isolate": bool(settings["isolation"] and present),
+        "vlans": [vlan["name"] for vlan in present],
+        "pairs": pairs,
+        "nat": [vlan["name"] for vlan in present if vlan["nat"]],
+    }
+
+
+def _ifupdown_vlan(vlan: dict) -> dict:
+    v4 = [address for address in vlan["addresses"] if ":" not in address]
+    return {
+        "id": vlan["id"],
+        "name": vlan["name"],
+        "method": "static" if v4 else "manual",
+        "address": v4[0] if v4 else None,
+        "mtu": vlan["mtu"],
+        "routed": vlan["routed"],
+        "more_ipv4": v4[1:],
+        "ipv6": [address for address in vlan["addresses"] if ":" in address],
+    }
+
+
+def _files(settings: dict, backend: str, present: list[dict], paths: dict, layout: dict) -> list[dict]:
+    """The persistence files and the ruleset: path, the template that prints it, and the data it prints."""
+    trunk = settings["trunk"]
+    files = [{"path": paths["nft"], "template": "nftables.nft.j2", "data": _nft_data(settings, present)}]
+    if settings["persist_8021q"] and backend != "none":
+        files.append({"path": paths["modules_load"], "template": "modules-load.conf.j2", "data": {}})
+    if not present:
+        return files
+    if backend == "systemd-networkd":
+        own = settings["networkd_trunk_network"]
+        trunk_path = (f"{paths['networkd_dir']}/{own}.d/{NETWORKD_DROPIN}" if own
+                      else f"{paths['networkd_dir']}/{layout['networkd_prefix']}{trunk}.network")
+        files.append({"path": trunk_path, "template": "networkd-trunk.network.j2",
+                      "data": {"trunk": trunk, "dropin": bool(own), "vlans": [vlan["name"] for vlan in present]}})
+        for vlan in present:
+            base = f"{paths['networkd_dir']}/{layout['networkd_prefix']}{vlan['name']}"
+            files.append({"path": base + ".netdev", "template": "networkd-vlan.netdev.j2",
+                          "data": {"id": vlan["id"], "name": vlan["name"], "trunk": trunk, "mtu": vlan["mtu"]}})
+            files.append({"path": base + ".network", "template": "networkd-vlan.network.j2",
+                          "data": {"id": vlan["id"], "name": vlan["name"], "addresses": vlan["addresses"], "routed": vlan["routed"],
+                                   "proxy_arp": vlan["proxy_arp"],
+                                   "link_local": "ipv6" if any(":" in address for address in vlan["addresses"]) else "no"}})
+    elif backend == "ifupdown":
+        files.append({"path": paths["ifupdown"], "template": "ifupdown.j2",
+                      "data": {"trunk": trunk, "vlans": [_ifupdown_vlan(vlan) for vlan in present]}})
+    return files
+
+
+def plan(settings: dict, layout: dict) -> dict:
+    """The role's variables (without their vlan_router_ prefix) and its file layout (paths relative to the root) -> the plan.
+
+    settings: trunk, uplink, uplink_proxy_arp, vlans, ipv4_forwarding, ipv6_forwarding, persistence, detected_backend,
+    persist_8021q, networkd_trunk_network, root, isolation, nft_filter_table, nft_nat_table, nftables_apply.
+    """
+    vlans = resolve_vlans(settings["trunk"], settings["vlans"])
+    present = [vlan for vlan in vlans if vlan["state"] == "present"]
+    backend = _backend(settings["persistence"], settings.get("detected_backend"))
+    root = settings["root"]
+    paths = {key: _root_join(root, value) for key, value in layout.items() if key != "networkd_prefix"}
+
+    vlan_params = []
+    for vlan in vlans:
+        item = {"vlan_id": vlan["id"], "name": vlan["name"], "state": vlan["state"]}
+        if vlan["state"] == "present":
+            # The router owns these interfaces: stray addresses go.
+            item.update(addresses=vlan["addresses"], purge_addresses=True)
+            if vlan["mtu"]:
+                item["mtu"] = vlan["mtu"]
+        vlan_params.append(item)
+
+    routed = [(vlan["name"], _network(prefix, f"VLAN {vlan['id']} routed")) for vlan in present for prefix in vlan["routed"]]
+    # IPv6 routes on the VLANs are the role's only when some routed prefix is IPv6: otherwise others may own them.
+    families = ["ipv4"] + (["ipv6"] if any(network.version == 6 for _name, network in routed) else [])
+
+    wanted_tables = []
+    if settings["isolation"] and present:
+        wanted_tables.append({"family": "inet", "name": settings["nft_filter_table"]})
+    if any(vlan["nat"] for vlan in present):
+        wanted_tables.append({"family": "ip", "name": settings["nft_nat_table"]})
+
+    return {
+        "trunk": settings["trunk"],
+        "uplink": settings["uplink"],
+        "backend": backend,
+        "vlans": vlans,
+        "present": present,
+        "vlan_interface": vlan_params,
+        "forwarding": {
+            "ipv4": settings["ipv4_forwarding"],
+            "ipv6": settings["ipv6_forwarding"],
+            # Proxy ARP on the uplink and on each VLAN that asks (off on the others).
+            "interfaces": [{"name": settings["uplink"], "proxy_arp": settings["uplink_proxy_arp"]}]
+            + [{"name": vlan["name"], "proxy_arp": vlan["proxy_arp"]} for vlan in present],
+        },
+        "routes": {
+            # What `ip route replace PREFIX dev VLAN` makes: protocol boot, scope link.
+            "routes": [{"dst": network.with_prefixlen, "dev": name, "scope": "link", "protocol": "boot"} for name, network in routed],
+            # The routes the role owns: gatewayless ones out of its VLANs, in these families (see _routes_in_scope).
+            "scope": {"interfaces": [vlan["name"] for vlan in present], "families": families, "table": "main"},
+        },
+        "nftables": {
+            "apply": settings["nftables_apply"],
+            "path": paths["nft"],
+            "tables": wanted_tables,
+            "owned": [{"family": "inet", "name": settings["nft_filter_table"]}, {"family": "ip", "name": settings["nft_nat_table"]}],
+        },
+        "files": _files(settings, backend, present, paths, layout),
+        # What the role's files were last time and are not any more is removed: a VLAN taken out, a backend switched.
+        "purge": [
+            f"{paths['networkd_dir']}/{layout['networkd_prefix']}*",
+            f"{paths['networkd_dir']}/*.network.d/{NETWORKD_DROPIN}",
+            paths["ifupdown"],
+            paths["modules_load"],
+        ],
+        "paths": paths,
+        # The files are this system's own (vlan_router_root /), not another system's or an image's.
+        "this_system": root.rstrip("/") == "",
+    }
+
+
+def _route_key(route: dict) -> tuple[str, str]:
+    return (ipaddress.ip_network(route["dst"]).with_prefixlen, route["dev"])
+
+
+def _routes_in_scope(the_plan: dict, routes: list[dict]) -> list[dict]:
+    """The live routes the role owns: out of its VLANs without a gateway, in its families, unicast, not the kernel's
+    connected ones, not default. A route through a gateway out of a VLAN (an operator's, a tenant's BGP peer's) is not
+    the role's, which is why the role lists what it removes instead of handing ip_route a purge scope, which would take
+    those too."""
+    scope = the_plan["routes"]["scope"]
+    return [route for route in routes
+            if route.get("dev") in scope["interfaces"] and route.get("family") in scope["families"] and not route.get("via")
+            and str(route.get("table", "main")) == scope["table"] and route.get("protocol") != "kernel"
+            and route.get("type", "unicast") == "unicast" and route.get("dst") != "default"]
+
+
+def _identity(route: dict) -> tuple[str, int]:
+    """How the kernel tells routes of one table apart: the prefix and the metric (0 for IPv4, 1024 for IPv6 by default)."""
+    network = ipaddress.ip_network(route["dst"])
+    return (network.with_prefixlen, route.get("metric", 0 if network.version == 4 else 1024))
+
+
+def changes(the_plan: dict, facts: dict) -> dict:
+    """What the live state (router_facts) lacks or has too much of, and layer2.linux.ip_route's routes that fix it.
+
+    Routes onto an interface that does not exist are left out (only in check mode, before the VLAN is created). A route
+    of the role's no longer asked for is listed absent, unless a wanted route takes its place (same prefix and metric on
+    another VLAN: ip_route replaces it in place).
+    """
+    links = facts.get("links", {})
+    wanted = [route for route in the_plan["routes"]["routes"] if route["dev"] in links]
+    live = _routes_in_scope(the_plan, facts.get("routes", []))
+    wanted_keys = {_route_key(route) for route in wanted}
+    live_keys = {_route_key(route) for route in live}
+    extra = [route for route in live if _route_key(route) not in wanted_keys]
+    replaced = {_identity(route) for route in wanted}
+    absent = [{"dst": route["dst"], "dev": route["dev"], "metric": route["metric"], "state": "absent"}
+              for route in extra if _identity(route) not in replaced]
+
+    nft = the_plan["nftables"]
+    owned = [(table["family"], table["name"]) for table in nft["owned"]]
+    live_tables = {(table["family"], table["name"]) for table in facts.get("nftables", {}).get("tables", [])} & set(owned)
+    wanted_tables = {(table["family"], table["name"]) for table in nft["tables"]}
+    return {
+        "routes": {
+            "routes": wanted + absent,
+            "missing": [route for route in wanted if _route_key(route) not in live_keys],
+            "extra": [{"dst": route["dst"], "dev": route["dev"]} for route in extra],
+        },
+        "nftables": {
+            "missing": [{"family": f, "name": n} for f, n in owned if (f, n) in wanted_tables - live_tables],
+            "extra": [{"family": f, "name": n} for f, n in owned if (f, n) in live_tables - wanted_tables],
+        },
+    }
+
+
+def _bit(value) -> int:
+    return int(bool(value))
+
+
+def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False) -> list[str]:
+    """Every difference between the plan and the live state, in words; empty when the router is as asked.
+
+    facts: router_facts' result, read after vlan_interface and ip_forwarding ran. routes: ip_route's `routes` when that task
+    ran after the read (the routes in its scope now). nft_loaded: the ruleset was loaded after the read (nft -f is one
+    transaction: the role's tables are then as the file says).
+    """
+    out = []
+    forwarding = facts.get("forwarding", {})
+    wanted = the_plan["forwarding"]
+    if _bit(forwarding.get("ipv4")) != _bit(wanted["ipv4"]):
+        out.append(f"IPv4 forwarding is {_bit(forwarding.get('ipv4'))}, not {_bit(wanted['ipv4'])}")
+    if forwarding.get("ipv6") is not None and _bit(forwarding["ipv6"]) != _bit(wanted["ipv6"]):
+        out.append(f"IPv6 forwarding is {_bit(forwarding['ipv6'])}, not {_bit(wanted['ipv6'])}")
+    switches = facts.get("interfaces", {})
+    uplink, uplink_proxy_arp = wanted["interfaces"][0]["name"], wanted["interfaces"][0]["proxy_arp"]
+    if uplink not in switches:
+        out.append(f"the uplink {uplink} does not exist")
+    elif _bit(switches[uplink].get("proxy_arp")) != _bit(uplink_proxy_arp):
+        out.append(f"proxy ARP on the uplink {uplink} is {_bit(switches[uplink].get('proxy_arp'))}")
+
+    links = facts.get("links", {})
+    for vlan in the_plan["present"]:
+        name, link = vlan["name"], links.get(vlan["name"])
+        if link is None:
+            out.append(f"{name} does not exist")
+            continue
+        if link.get("kind") != "vlan" or link.get("vlan_id") != vlan["id"] or link.get("parent") != the_plan["trunk"]:
+            out.append(f"{name} is not VLAN {vlan['id']} on {the_plan['trunk']}")
+        if not link.get("up") or link.get("operstate") not in ("UP", "UNKNOWN"):
+            out.append(f"{name} is not up (operstate {link.get('operstate')})")
+        live = {_interface_address(address) for address in link.get("addresses", [])}
+        out += [f"{name} lacks the address {address}" for address in vlan["addresses"] if _interface_address(address) not in live]
+        if vlan["mtu"] and link.get("mtu") != vlan["mtu"]:
+            out.append(f"{name} has MTU {link.get('mtu')}, not {vlan['mtu']}")
+        proxy_arp = switches.get(name, {}).get("proxy_arp")
+        if _bit(proxy_arp) != _bit(vlan["proxy_arp"]):
+            out.append(f"proxy ARP on {name} is {_bit(proxy_arp)}")
+
+    after = dict(facts)
+    if routes is not None:
+        # ip_route's result holds every route of the families it was given, as they are after it ran.
+        families = {route.get("family") for route in routes}
+        after["routes"] = [route for route in facts.get("routes", []) if route.get("family") not in families] + list(routes)
+    drift = changes(the_plan, after)
+    out += [f"{route['dst']} is not routed onto {route['dev']}" for route in drift["routes"]["missing"]]
+    out += [f"{route['dst']} is routed onto {route['dev']} but not asked for" for route in drift["routes"]["extra"]]
+    if the_plan["nftables"]["apply"] and not nft_loaded:
+        if the_plan["nftables"]["tables"] and not facts.get("nftables", {}).get("available", False):
+            out.append("nftables is not available on the router (no nft command, or a kernel without nf_tables): the role's tables cannot be loaded")
+        else:
+            out += [f"the nftables table {t['family']} {t['name']} is missing" for t in drift["nftables"]["missing"]]
+            out += [f"the nftables table {t['family']} {t['name']} is loaded but not asked for" for t in drift["nftables"]["extra"]]
+    return out
+
+
+def _filter(function):
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except PlanError as e:
+            raise AnsibleFilterError(str(e)) from e
+
+    wrapped.__name__ = function.__name__
+    return wrapped
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "vlan_router_plan": _filter(plan),
+            "vlan_router_changes": _filter(changes),
+            "vlan_router_problems": _filter(problems),
+        }
