@@ -1,7 +1,7 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What gratuitous_arp and arp_probe share: their common parameters checked, and this host's interface for an address,
-read over rtnetlink without pyroute2 (its import alone costs 0.1-0.25 s)."""
+read over rtnetlink with the standard library (importing a netlink library alone costs 0.1-0.25 s)."""
 
 from __future__ import annotations
 

@@ -29,13 +29,13 @@ def requests(index: int, remove, add, nodad: bool = False) -> list:
 
 def apply(nl, interface: str, index: int, remove, add, nodad: bool = False) -> None:
     """Every change in one batch; the kernel handles them in order and a refused one does not stop the others."""
-    labels = [f"removing {r.with_prefixlen}" for r in remove] + [f"adding {a.with_prefixlen}" for a in add]
+    labels = [f"removing {r.with_prefixlen} from {interface}" for r in remove] + [f"adding {a.with_prefixlen} on {interface}" for a in add]
     results = nl.batch(requests(index, remove, add, nodad))
     refused = rt.refusals(results, labels)
     if refused:
         done = sum(r is None for r in results)
         made = {0: "; nothing was changed", 1: " (the other change was made)"}.get(done, f" (the other {done} changes were made)")
-        raise AddressError(f"{refused} on {interface}{made}")
+        raise AddressError(refused + made)
 
 
 def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: bool = False, force: bool = False, nodad: bool = False,

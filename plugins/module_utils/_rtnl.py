@@ -36,6 +36,7 @@ NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
 NLMSGERR_ATTR_MSG = 1
 
 IFF_UP = 0x1
+IFNAMSIZ = 16  # with the terminating NUL
 ARPHRD_ETHER = 1
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO, IFLA_STATS64, IFLA_GROUP = 1, 3, 4, 5, 16, 18, 23, 27
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
@@ -64,7 +65,6 @@ class RtnlError(Exception):
         super().__init__(f"{text or os.strerror(code)} ({errno.errorcode.get(code, code)})")
 
 
-# --- encoding ---------------------------------------------------------------------------------------------------------
 def refusals(results: list, labels: list, shown: int = 3) -> str:
     """Rtnl.batch() results in words: 'the kernel refused adding X: File exists (EEXIST); ...', or '' when none was refused."""
     failures = [f"{labels[i]}: {error}" for i, error in enumerate(results) if error is not None]
@@ -74,6 +74,7 @@ def refusals(results: list, labels: list, shown: int = 3) -> str:
     return "the kernel refused " + "; ".join(failures[:shown]) + more
 
 
+# --- encoding ---------------------------------------------------------------------------------------------------------
 
 def attr(kind: int, payload: bytes) -> bytes:
     length = RTATTR.size + len(payload)
@@ -379,9 +380,9 @@ class Rtnl:
             for kind, flags, got_seq, payload in self._messages():
                 if got_seq != seq:
                     continue
+                interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)  # the kernel may set it on NLMSG_DONE alone
                 if kind == NLMSG_DONE:
                     return bodies, interrupted
-                interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
                 if kind == NLMSG_ERROR:
                     raise _error(flags, payload)
                 bodies.append(payload)
@@ -403,10 +404,12 @@ class Rtnl:
 
     def link(self, name: str) -> dict | None:
         """One link by name (RTM_GETLINK with IFLA_IFNAME, no dump), or None when there is none of that name."""
+        if not 0 < len(name.encode()) < IFNAMSIZ:  # no link has such a name; the kernel would refuse the request (ERANGE)
+            return None
         kind, flags, payload = self.ask(RTM_GETLINK, link_request(attrs=attr(IFLA_IFNAME, name.encode() + b"\0")))
         if kind == NLMSG_ERROR:
             error = _error(flags, payload)
-            if error.code in (errno.ENODEV, errno.EINVAL):  # EINVAL: a name no link can have (too long)
+            if error.code == errno.ENODEV:
                 return None
             raise error
         return parse_link(payload)

@@ -71,6 +71,10 @@ def test_bad_input_is_refused_and_the_host_unchanged(lan):
     assert missing["_status"] == "failed" and missing["msg"] == "interface eth9 does not exist on this host"
     bad_state = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.13/24"], "state": "gone"})
     assert bad_state["_status"] == "failed" and "state" in bad_state["msg"]
+    too_long = run_module(lan, "a", MODULE, {"interface": "eth0.1234567890123", "addresses": ["192.0.2.13/24"]})
+    assert too_long["_status"] == "failed" and too_long["msg"] == "interface eth0.1234567890123 does not exist on this host"
+    bad_nodad = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["2001:db8::13/64"], "nodad": "sometimes"})
+    assert bad_nodad["_status"] == "failed" and "nodad" in bad_nodad["msg"]
     assert on_host(lan, "a", link_local=True) == before
 
 
@@ -87,3 +91,43 @@ def test_the_management_address_is_kept_unless_forced(lan):
 
     forced = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.10/24"], "state": "absent", "force": True}, env=ssh)
     assert forced["changed"] and "192.0.2.10/24" not in on_host(lan, "a")
+
+
+def flags_of(lab, host, address, ifname="eth0"):
+    """The flags `ip -j addr` shows for one address ("tentative", "nodad", "dadfailed"...), or None when it is not there."""
+    for entry in lab.ip_json(host, "addr", "show", "dev", ifname)[0]["addr_info"]:
+        if entry["local"] == address:
+            return {key for key, value in entry.items() if value is True}
+    return None
+
+
+def test_nodad_makes_an_ipv6_address_usable_at_once(lan):
+    params = {"interface": "eth0", "addresses": ["2001:db8::21/64", "192.0.2.21/24"], "nodad": True}
+    runs = converge(lan, "a", params)
+    assert [r["changed"] for r in runs] == [True, True, False, False]
+    flags = flags_of(lan, "a", "2001:db8::21")
+    assert "tentative" not in flags and "nodad" in flags, flags
+    assert "192.0.2.21/24" in on_host(lan, "a"), "nodad is ignored for IPv4; the address is added as usual"
+
+    # Without nodad the kernel runs duplicate address detection: the address is tentative right after the task.
+    plain = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["2001:db8::22/64"]})
+    assert plain["changed"] and "tentative" in flags_of(lan, "a", "2001:db8::22")
+    # An address already held is not re-added because nodad differs.
+    again = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["2001:db8::22/64"], "nodad": True})
+    assert not again["changed"] and "nodad" not in flags_of(lan, "a", "2001:db8::22")
+
+
+def test_a_kernel_refusal_is_reported_in_words(lan):
+    lan.run("a", ["sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"])
+    before = on_host(lan, "a", link_local=True)
+    refused = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["2001:db8::23/64"]})
+    assert refused["_status"] == "failed", refused
+    assert refused["msg"] == ("the kernel refused adding 2001:db8::23/64 on eth0: ipv6: IPv6 is disabled on this device (EACCES); "
+                              "nothing was changed"), refused["msg"]
+    assert "module_stderr" not in refused, "the module must fail in words, not crash"
+    assert on_host(lan, "a", link_local=True) == before
+
+    # Part of a batch refused: the rest is made, and the message says so.
+    mixed = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.23/24", "2001:db8::23/64"]})
+    assert mixed["_status"] == "failed" and mixed["msg"].endswith("(the other change was made)"), mixed["msg"]
+    assert "192.0.2.23/24" in on_host(lan, "a")

@@ -113,8 +113,8 @@ def test_an_ipv6_address_moves_and_the_gateways_entry_is_overridden(lab):
     assert gw_mac(lab, ADDR6) == NEW_MAC
     assert (holds(lab, "old", ADDR6), holds(lab, "new", ADDR6)) == (False, True)
     [info] = [a for a in lab.ip_json("new", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["local"] == ADDR6]
-    assert not info.get("tentative") and not info.get("dadfailed")
-    # Kernel duplicate detection was off only for the claim.
+    assert not info.get("tentative") and not info.get("dadfailed") and info.get("nodad")
+    # The claim skipped duplicate detection for that address alone; the interface's setting was never touched.
     assert lab.run("new", ["sysctl", "-n", "net.ipv6.conf.eth0.accept_dad"]).stdout.strip() == "1"
     ping.terminate()
     assert "bytes from 2001:db8::100" in ping.communicate()[0]
