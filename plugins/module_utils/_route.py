@@ -17,7 +17,7 @@ from ansible_collections.layer2.linux.plugins.module_utils._mgmt import manageme
 
 FAMILY_NUMBERS = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 DEFAULT_METRIC = {"ipv4": 0, "ipv6": 1024}  # what the kernel gives a route added without one
-COMPARED = ("via", "scope", "onlink", "protocol", "type")  # and dev, when the task names one
+COMPARED = ("via", "dev", "scope", "onlink", "protocol", "type")  # dev only when the task names one
 OPTIONS = ("dst", "via", "dev", "table", "metric", "scope", "onlink", "protocol", "state", "family")
 
 
@@ -101,7 +101,10 @@ def validate(entry: dict, where: str, links: dict) -> dict:
     else:
         dst, dst_len = network.with_prefixlen, network.prefixlen
     state = entry.get("state") or "present"
-    table = table_number(entry.get("table") if entry.get("table") is not None else "main")
+    try:
+        table = table_number(entry.get("table") if entry.get("table") is not None else "main")
+    except RouteError as exc:
+        raise RouteError(f"{where}: {exc}") from None
     metric = entry.get("metric")
     if metric is None:
         metric = DEFAULT_METRIC[family]
@@ -183,10 +186,7 @@ def key_of(route: dict) -> tuple:
 
 def differs(current: dict, want: dict) -> list:
     """The fields in which a route found differs from the one asked for (dev only when the task names one)."""
-    fields = [f for f in COMPARED if current.get(f) != want[f]]
-    if want["dev"] is not None and current.get("dev") != want["dev"]:
-        fields.insert(1, "dev")
-    return fields
+    return [f for f in COMPARED if current.get(f) != want[f] and not (f == "dev" and want["dev"] is None)]
 
 
 def _in_purge(route: dict, scope: dict) -> bool:
@@ -289,39 +289,36 @@ def public(route: dict) -> dict:
 
 def ensure_routes(params: dict, check_mode: bool = False, environ=None) -> dict:
     """The whole task: validate, read, plan, guard, apply (not in check mode), read back. Returns the module result."""
-    try:
-        with rt.Rtnl() as nl:
-            links, current = read(nl)
-            wanted = desired(params.get("routes"), links)
-            scope = purge_scope(params.get("purge"), wanted)
-            steps = plan(current, wanted, scope)
-            guard(steps, management_route(nl, environ, {link["index"]: name for name, link in links.items()}), bool(params.get("force")))
-            pairs = {(w["family"], table_number(w["table"])) for w in wanted}
-            if scope is not None:
-                pairs |= {(family, scope["table"]) for family in scope["families"]}
-            before = [r for r in current if in_view(r, pairs)]
-            changed = bool(steps["remove"] or steps["add"] or steps["replace"])
-            if check_mode or not changed:
-                after = predicted(before, steps)
-            else:
-                apply(nl, requests(steps, links))
-                _links, now = read(nl)
-                after = [r for r in now if in_view(r, pairs)]
-                missing = [describe(w) for w in steps["add"] + [w for _o, w in steps["replace"]]
-                           if not any(key_of(r) == w["_key"] and not differs(r, w) for r in after)]
-                if missing:
-                    raise RouteError(f"the kernel accepted {', '.join(missing)} but does not show it afterwards; another program may manage these routes")
-    except (rt.RtnlError, OSError) as exc:
-        raise RouteError(f"reading or changing the routing table failed: {exc}") from None
+    with rt.Rtnl() as nl:
+        links, current = read(nl)
+        wanted = desired(params.get("routes"), links)
+        scope = purge_scope(params.get("purge"), wanted)
+        steps = plan(current, wanted, scope)
+        guard(steps, management_route(nl, environ, {link["index"]: name for name, link in links.items()}), bool(params.get("force")))
+        pairs = {(w["family"], table_number(w["table"])) for w in wanted}
+        if scope is not None:
+            pairs |= {(family, scope["table"]) for family in scope["families"]}
+        before = [r for r in current if in_view(r, pairs)]
+        changed = bool(steps["remove"] or steps["add"] or steps["replace"])
+        if check_mode or not changed:
+            after = predicted(before, steps)
+        else:
+            apply(nl, requests(steps, links))
+            _links, now = read(nl)
+            after = [r for r in now if in_view(r, pairs)]
+            missing = [describe(w) for w in steps["add"] + [w for _o, w in steps["replace"]]
+                       if not any(key_of(r) == w["_key"] and not differs(r, w) for r in after)]
+            if missing:
+                raise RouteError(f"the kernel accepted {', '.join(missing)} but does not show it afterwards; another program may manage these routes")
     return result(steps, before, after, changed)
 
 
 def apply(nl, batch: list) -> None:
     errors = nl.batch([(kind, flags, body) for kind, flags, body, _route, _verb in batch])
-    refused = [f"{verb} {describe(route)}: {error}" for (_k, _f, _b, route, verb), error in zip(batch, errors, strict=True) if error is not None]
+    refused = rt.refusals(errors, [f"{verb} {describe(route)}" for _k, _f, _b, route, verb in batch])
     if refused:
-        done = len(batch) - len(refused)
-        raise RouteError(f"the kernel refused {'; '.join(refused)}. {done} of the {len(batch)} route changes were made; "
+        done = sum(error is None for error in errors)
+        raise RouteError(f"{refused}. {done} of the {len(batch)} route changes were made; "
                          "fix the route (is the gateway on a connected network? does the device exist?) and run the task again")
 
 

@@ -18,10 +18,6 @@ PER_INTERFACE = {"proxy_arp": ("net", "ipv4", "conf"), "proxy_ndp": ("net", "ipv
 PER_INTERFACE_FILE = {"proxy_arp": "proxy_arp", "proxy_ndp": "proxy_ndp", "ipv6_forwarding": "forwarding"}
 
 
-class FactsError(Exception):
-    """Reading failed; worded for the user."""
-
-
 def switch(parts, root: str = PROC_SYS):
     """A /proc/sys switch as a bool (any non-zero value is on), or None when the file is not there (IPv6 off, no such link)."""
     try:
@@ -76,13 +72,10 @@ def nft_tables(run) -> tuple[dict, str | None]:
 
 def gather(run=None, nftables: bool = True, all_route_types: bool = False, root: str = PROC_SYS) -> tuple[dict, list]:
     """The facts, and warnings (nft could not list its tables). run: see nft_tables; ignored when nftables is False."""
-    try:
-        with rt.Rtnl() as nl:
-            links = nl.links()
-            addresses = nl.addresses()
-            routes = nl.routes(socket.AF_INET) + nl.routes(socket.AF_INET6)
-    except (rt.RtnlError, OSError) as exc:
-        raise FactsError(f"reading links, addresses and routes over rtnetlink failed: {exc}") from None
+    with rt.Rtnl() as nl:
+        links = nl.links()
+        addresses = nl.addresses()
+        routes = nl.routes(socket.AF_INET) + nl.routes(socket.AF_INET6)
     names = {link["index"]: link["name"] for link in links}
     facts = {
         "links": link_facts(links, addresses),

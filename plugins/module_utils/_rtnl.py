@@ -443,17 +443,8 @@ class Rtnl:
         """The routing entry the kernel would use to reach an address, itself (as `ip route get fibmatch`), or None."""
         family = socket.AF_INET6 if ":" in destination else socket.AF_INET
         raw = socket.inet_pton(family, destination)
-        body = RTMSG.pack(family, len(raw) * 8, 0, 0, 0, 0, 0, 0, RTM_F_FIB_MATCH) + attr(RTA_DST, raw)
-        seq, message = self._message(RTM_GETROUTE, NLM_F_REQUEST, body)
-        self.sock.send(message)
-        while True:
-            for kind, _flags, got_seq, payload in self._messages():
-                if got_seq != seq:
-                    continue
-                if kind == NLMSG_ERROR:
-                    return None  # no route to it
-                if kind == RTM_NEWROUTE:
-                    return parse_route(payload)
+        kind, _flags, payload = self.ask(RTM_GETROUTE, RTMSG.pack(family, len(raw) * 8, 0, 0, 0, 0, 0, 0, RTM_F_FIB_MATCH) + attr(RTA_DST, raw))
+        return parse_route(payload) if kind == RTM_NEWROUTE else None  # NLMSG_ERROR: no route to it
 
     def batch(self, requests) -> list:
         """Send (type, flags, body) requests, many per sendmsg(); return one RtnlError or None per request, in order.

@@ -216,6 +216,7 @@ diff:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
 from ansible_collections.layer2.linux.plugins.module_utils._route import RouteError, ensure_routes
 
 ROUTE = {
@@ -246,10 +247,8 @@ def main():
         },
         supports_check_mode=True,
     )
-    try:
+    with failing_in_words(module, RouteError, doing="reading or changing the routing table"):
         result = ensure_routes(module.params, check_mode=module.check_mode, environ=os.environ)
-    except RouteError as exc:
-        module.fail_json(msg=str(exc))
     module.exit_json(**result)
 
 

@@ -173,7 +173,8 @@ nftables:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.layer2.linux.plugins.module_utils._router_facts import FactsError, gather
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
+from ansible_collections.layer2.linux.plugins.module_utils._router_facts import gather
 
 
 def main():
@@ -188,10 +189,8 @@ def main():
     if module.params["nftables"] and module.get_bin_path("nft"):
         def run(argv):
             return module.run_command(argv)
-    try:
+    with failing_in_words(module, doing="reading links, addresses, routes and /proc/sys"):
         facts, warnings = gather(run, nftables=module.params["nftables"], all_route_types=module.params["all_route_types"])
-    except FactsError as exc:
-        module.fail_json(msg=str(exc))
     for warning in warnings:
         module.warn(warning)
     module.exit_json(changed=False, **facts)
