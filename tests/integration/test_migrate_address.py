@@ -41,15 +41,18 @@ def switch_rule(lab, table, rule):
     lab.run("lan", ["nft", "-f", "-"], input=f"table bridge {table} {{\n chain forward {{\n  type filter hook forward priority 0\n  {rule}\n }}\n}}\n")
 
 
-def task(run, name):
-    """The last result of a role task, by its name without the role prefix."""
-    found = [r["result"] for r in run.results if r["task"].split(" : ", 1)[-1] == name]
-    assert found, f"no task {name!r}\n{run.stdout}"
-    return found[-1]
+def task(run, register):
+    """The last result of a task of the role or the playbook, by its register name (a display name may be reworded)."""
+    return run.task(register, by="register")
 
 
-def executed(run, name):
-    return [r for r in run.results if r["task"].split(" : ", 1)[-1] == name and r["status"] != "skipped"]
+def order(run) -> list[str]:
+    """The register names of the tasks that ran, in the order they ran."""
+    return [r["register"] for r in run.results if r["status"] != "skipped" and r["register"]]
+
+
+def executed(run, register):
+    return register in order(run)
 
 
 def test_make_before_break_moves_the_address_and_a_second_run_changes_nothing(lab):
@@ -57,24 +60,24 @@ def test_make_before_break_moves_the_address_and_a_second_run_changes_nothing(la
     check = migrate(lab, check=True)
     assert check.rc == 0, check.stdout
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
-    assert [f["kind"] for f in task(check, "Announce the address from here")["frames"]][:3] == ["gratuitous request", "gratuitous reply", "request"]
+    assert [f["kind"] for f in task(check, "migrate_address__announcement")["frames"]][:3] == ["gratuitous request", "gratuitous reply", "request"]
 
     run = migrate(lab)
     assert run.rc == 0, run.stdout
     assert gw_mac(lab, ADDR) == NEW_MAC
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR)) == (False, True)
-    order = [r["task"].split(" : ", 1)[-1] for r in run.results if r["status"] != "skipped"]
-    assert order.index("Claim the address here") < order.index("Release the address on the old host (make-before-break)")
-    assert executed(run, "Announce again, after the old host let go (its last frames cannot win the address back)")
-    assert not executed(run, "Release the address on the old host first (break-before-make)")
-    assert task(run, "Verify that the gateway answers the address here")["macs"] == [GW_MAC]
+    ran = order(run)
+    assert ran.index("migrate_address__claimed") < ran.index("migrate_address__released")
+    assert executed(run, "migrate_address__announced_again")
+    assert not executed(run, "migrate_address__released_first")
+    assert task(run, "migrate_address__verification")["macs"] == [GW_MAC]
 
     again = migrate(lab)
     assert again.rc == 0 and again.changed == 0, again.stdout
-    assert not executed(again, "Claim the address here")
+    assert not executed(again, "migrate_address__claimed")
     refresh = migrate(lab, migrate_address_refresh=True)
     assert refresh.rc == 0 and refresh.changed == 0
-    assert task(refresh, "Refresh the announcement (nothing moved, so no change is reported)")["sent"] == 3
+    assert task(refresh, "migrate_address__refreshed")["sent"] == 3
 
     ping.terminate()
     out = ping.communicate()[0]
@@ -90,8 +93,8 @@ def test_a_dead_old_host_does_not_stop_the_move(lab):
     subprocess.run(["ip", "netns", "del", lab.netns("old")], check=True)  # the old server is gone, its port too
     run = migrate(lab)
     assert run.rc == 0, run.stdout
-    assert task(run, "Is the old host reachable").get("unreachable")
-    assert not executed(run, "Release the address on the old host (make-before-break)")
+    assert task(run, "migrate_address__old_ping").get("unreachable")
+    assert not executed(run, "migrate_address__released")
     assert gw_mac(lab, ADDR) == NEW_MAC and holds(lab, "new", ADDR)
     ping.terminate()
     assert "bytes from 192.0.2.100" in ping.communicate()[0]
@@ -101,7 +104,7 @@ def test_a_duplicate_answering_host_is_refused_and_nothing_changes(lab):
     lab.run("other", ["ip", "addr", "add", f"{ADDR}/24", "dev", "eth0"])
     run = migrate(lab)
     assert run.rc != 0
-    message = task(run, "Stop when a host other than the old one answers for the address")["msg"]
+    message = task(run, "migrate_address__duplicate_check")["msg"]
     assert OTHER_MAC in message and "nothing was changed" in message and OLD_MAC in message
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
 
@@ -137,7 +140,7 @@ def test_a_new_host_cut_off_from_the_gateway_is_refused_before_any_change(lab):
     switch_rule(lab, "cut", f"ether saddr {NEW_MAC} drop")
     run = migrate(lab)
     assert run.rc != 0
-    assert "gets no answer from the gateway 192.0.2.1" in task(run, "Stop when the gateway does not answer here")["msg"]
+    assert "gets no answer from the gateway 192.0.2.1" in task(run, "migrate_address__gateway_check")["msg"]
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
 
 
@@ -146,7 +149,7 @@ def test_failed_verification_rolls_the_move_back(lab):
     switch_rule(lab, "inspect", f"ether saddr {NEW_MAC} arp saddr ip {ADDR} drop")
     run = migrate(lab)
     assert run.rc != 0
-    message = task(run, "Fail, saying what happened and what was rolled back")["msg"]
+    message = task(run, "migrate_address__failure")["msg"]
     assert "Verify" in message or "does not answer" in message
     assert "gave it back to old" in message
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR)) == (True, False)
@@ -157,7 +160,7 @@ def test_failed_verification_rolls_the_move_back(lab):
 def test_missing_hosts_fail_clearly_and_change_nothing(lab):
     run = run_playbook(PLAYBOOK, lab.inventory(python=sys.executable), extra_vars={"migrate_address_address": f"{ADDR}/24"})
     assert run.rc != 0
-    assert "set migrate_address_to" in run.task("Require the new host")["msg"]
+    assert "set migrate_address_to" in task(run, "migrate_address__hosts_check")["msg"]
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (True, False, OLD_MAC)
 
 
@@ -174,7 +177,7 @@ def test_bad_variables_are_refused_before_any_change(lab):
 def test_break_before_make_when_asked(lab):
     run = migrate(lab, migrate_address_order="break_before_make")
     assert run.rc == 0, run.stdout
-    order = [r["task"].split(" : ", 1)[-1] for r in run.results if r["status"] != "skipped"]
-    assert order.index("Release the address on the old host first (break-before-make)") < order.index("Claim the address here")
-    assert not executed(run, "Release the address on the old host (make-before-break)")
+    ran = order(run)
+    assert ran.index("migrate_address__released_first") < ran.index("migrate_address__claimed")
+    assert not executed(run, "migrate_address__released")
     assert (holds(lab, "old", ADDR), holds(lab, "new", ADDR), gw_mac(lab, ADDR)) == (False, True, NEW_MAC)
