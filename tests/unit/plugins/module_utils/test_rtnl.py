@@ -111,8 +111,8 @@ def test_a_vlan_link_create_request_decodes_field_by_field():
     assert dict(data.get_attr("IFLA_VLAN_FLAGS")) == {"flags": 0x1, "mask": 0x5}
     assert [(m["from"], m["to"]) for m in data.get_attr("IFLA_VLAN_INGRESS_QOS").get_attrs("IFLA_VLAN_QOS_MAPPING")] == [(1, 2), (5, 5)]
     assert [(m["from"], m["to"]) for m in data.get_attr("IFLA_VLAN_EGRESS_QOS").get_attrs("IFLA_VLAN_QOS_MAPPING")] == [(0, 5)]
-    assert [name for name, _value in data["attrs"]] == ["IFLA_VLAN_ID", "IFLA_VLAN_PROTOCOL", "IFLA_VLAN_FLAGS", "IFLA_VLAN_INGRESS_QOS",
-                                                         "IFLA_VLAN_EGRESS_QOS"]
+    order = ["IFLA_VLAN_ID", "IFLA_VLAN_PROTOCOL", "IFLA_VLAN_FLAGS", "IFLA_VLAN_INGRESS_QOS", "IFLA_VLAN_EGRESS_QOS"]
+    assert [name for name, _value in data["attrs"]] == order
 
 
 def test_a_link_change_sets_only_what_is_given():
@@ -158,7 +158,7 @@ def test_an_address_delete_names_the_address_and_nothing_else(cidr):
     assert (msg_type, flags) == (rt.RTM_DELADDR, 0)
     msg = decoded(ifaddrmsg, msg_type, ACK_FLAGS, body)
     assert (msg["prefixlen"], msg["index"], msg["flags"]) == (iface.network.prefixlen, 5, 0)
-    assert [(name, value) for name, value in msg["attrs"]] == [("IFA_LOCAL", str(iface.ip)), ("IFA_ADDRESS", str(iface.ip))]
+    assert [tuple(a) for a in msg["attrs"]] == [("IFA_LOCAL", str(iface.ip)), ("IFA_ADDRESS", str(iface.ip))]
 
 
 def test_ip_address_sends_removals_before_additions():
@@ -178,7 +178,7 @@ def test_route_get_asks_for_one_destination(destination, family, bits):
     msg.decode()
     assert (msg["header"]["type"], msg["header"]["flags"]) == (rt.RTM_GETROUTE, rt.NLM_F_REQUEST)
     assert (msg["family"], msg["dst_len"], msg["src_len"], msg["table"], msg["flags"]) == (family, bits, 0, 0, 0)
-    assert [(name, value) for name, value in msg["attrs"]] == [("RTA_DST", destination)]
+    assert [tuple(a) for a in msg["attrs"]] == [("RTA_DST", destination)]
 
 
 # --- kernel messages pyroute2 encodes, decoded by us ------------------------------------------------------------------
@@ -205,7 +205,7 @@ LOOPBACK = dict(family=0, ifi_type=772, index=1, flags=0x49, change=0,
 
 @pytest.mark.parametrize("fields", [VLAN_LINK, PLAIN_LINK, LOOPBACK], ids=["vlan", "veth", "loopback"])
 def test_our_link_decoding_agrees_with_pyroute2(fields):
-    data = encoded(ifinfmsg, rt.RTM_NEWLINK, **{k: v for k, v in fields.items()})
+    data = encoded(ifinfmsg, rt.RTM_NEWLINK, **fields)
     ours = rt.parse_link(data[rt.NLMSGHDR.size:])
     theirs = ifinfmsg(data)
     theirs.decode()
