@@ -78,4 +78,3 @@ def render_conf(settings: dict, header: str, first=()) -> str:
     ordered = [k for k in first if k in settings] + [k for k in settings if k not in first]
     lines = [f"# {line}" for line in header.splitlines()] + [f"{key} = {settings[key]}" for key in ordered]
     return "\n".join(lines) + "\n"
-

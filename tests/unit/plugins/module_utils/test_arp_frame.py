@@ -114,4 +114,3 @@ def test_is_answer_accepts_replies_and_advertisements_for_the_target_only():
 def test_bad_mac_is_refused(bad):
     with pytest.raises(ValueError):
         _arp_frame.gratuitous_request(bad, IP)
-
