@@ -190,10 +190,10 @@ routes:
       type: str
       returned: always
       sample: eth1.1234
-    table: {description: V(main), V(local), V(default) or the table number., type: raw, returned: always, sample: main}
+    table: {description: "V(main), V(local), V(default) or the table number.", type: raw, returned: always, sample: main}
     metric: {description: The metric (priority)., type: int, returned: always, sample: 0}
-    scope: {description: V(global), V(link), V(host), V(site) or V(nowhere)., type: str, returned: always, sample: link}
-    protocol: {description: The route's protocol (C(proto) in C(ip route)), by name when it has one., type: raw, returned: always, sample: boot}
+    scope: {description: "V(global), V(link), V(host), V(site) or V(nowhere).", type: str, returned: always, sample: link}
+    protocol: {description: "The route's protocol (C(proto) in C(ip route)), by name when it has one.", type: raw, returned: always, sample: boot}
     type: {description: The route type; V(unicast) here., type: str, returned: always, sample: unicast}
     onlink: {description: The on-link flag., type: bool, returned: always, sample: false}
     nexthops:

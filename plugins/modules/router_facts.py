@@ -118,13 +118,13 @@ routes:
     dev: {description: The output interface; null for a multipath route or a route without one (blackhole...)., type: str, returned: always, sample: eth1.1234}
     table: {description: The table; V(main) here., type: raw, returned: always, sample: main}
     metric: {description: The metric (priority)., type: int, returned: always, sample: 0}
-    scope: {description: V(global), V(link), V(host), V(site) or V(nowhere). IPv6 routes are always V(global)., type: str, returned: always, sample: link}
+    scope: {description: "V(global), V(link), V(host), V(site) or V(nowhere). IPv6 routes are always V(global).", type: str, returned: always, sample: link}
     protocol:
       description: Who added the route (C(proto) in C(ip route)) - V(kernel) for connected prefixes, V(boot), V(static), V(ra), V(dhcp)...
       type: raw
       returned: always
       sample: boot
-    type: {description: The route type - V(unicast), or with O(all_route_types) V(blackhole), V(unreachable)..., type: str, returned: always, sample: unicast}
+    type: {description: "The route type - V(unicast), or with O(all_route_types) V(blackhole), V(unreachable)...", type: str, returned: always, sample: unicast}
     onlink: {description: The on-link flag (the gateway is taken as directly reachable)., type: bool, returned: always, sample: false}
     nexthops:
       description: The next hops of a multipath route, each with C(via), C(dev) and C(onlink).

@@ -58,8 +58,8 @@ def test_routes_ipv4_and_ipv6_in_one_task(routed):
     runs = converge(routed, "r", params)
     assert [r["_status"] for r in runs] == ["ok"] * 4, runs
     assert [r["changed"] for r in runs] == [True, True, False, False]
-    assert [a["dst"] for a in runs[0]["added"]] == ["203.0.113.64/28", "203.0.113.80/32", "198.51.100.0/24", "2001:db8:64::/64",
-                                                     "2001:db8:99::/64", "100.64.0.0/10"]
+    assert [a["dst"] for a in runs[0]["added"]] == [
+        "203.0.113.64/28", "203.0.113.80/32", "198.51.100.0/24", "2001:db8:64::/64", "2001:db8:99::/64", "100.64.0.0/10"]
     assert runs[0]["added"] == runs[1]["added"] and runs[2]["added"] == [] and runs[2]["replaced"] == []
     assert runs[0]["added"][0] == {"family": "ipv4", "dst": "203.0.113.64/28", "via": None, "dev": "eth1.1234", "table": "main", "metric": 0,
                                    "scope": "link", "protocol": "boot", "type": "unicast", "onlink": False}
@@ -87,8 +87,8 @@ def test_routes_ipv4_and_ipv6_in_one_task(routed):
     assert routed.run("r", ["ip", "route", "get", "203.0.113.70"]).stdout.startswith("203.0.113.70 dev eth1.1234")
 
     # Absent, by identity; the others stay.
-    gone = converge(routed, "r", {"routes": [{"dst": "203.0.113.80/32", "state": "absent"}, {"dst": "2001:db8:99::/64", "metric": 300,
-                                                                                            "state": "absent"}]})
+    absent = [{"dst": "203.0.113.80/32", "state": "absent"}, {"dst": "2001:db8:99::/64", "metric": 300, "state": "absent"}]
+    gone = converge(routed, "r", {"routes": absent})
     assert [r["changed"] for r in gone] == [True, True, False, False]
     assert [r["dst"] for r in gone[1]["removed"]] == ["203.0.113.80/32", "2001:db8:99::/64"]
     assert not routed.ip_json("r", "route", "show", "203.0.113.80") and not routed.ip_json("r", "-6", "route", "show", "2001:db8:99::/64")

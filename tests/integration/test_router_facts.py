@@ -69,8 +69,8 @@ def test_the_facts_are_what_the_kernel_says(router):
         assert facts["forwarding"] == {"ipv4": True, "ipv6": False}
         assert facts["interfaces"]["eth0"] == {"proxy_arp": True, "proxy_ndp": False, "ipv6_forwarding": False}
         assert facts["interfaces"]["eth1.1234"] == {"proxy_arp": False, "proxy_ndp": True, "ipv6_forwarding": False}
-        assert facts["nftables"] == {"available": True, "tables": [{"family": "inet", "name": "layer2_vlan_router_filter"},
-                                                                    {"family": "ip", "name": "layer2_vlan_router_nat"}]}
+        tables = [{"family": "inet", "name": "layer2_vlan_router_filter"}, {"family": "ip", "name": "layer2_vlan_router_nat"}]
+        assert facts["nftables"] == {"available": True, "tables": tables}
 
 
 def test_options_all_route_types_and_no_nft(router):
@@ -80,4 +80,3 @@ def test_options_all_route_types_and_no_nft(router):
     blackhole = [r for r in facts["routes"] if r["dst"] == "198.51.100.128/25"]
     assert blackhole == [{"family": "ipv4", "dst": "198.51.100.128/25", "via": None, "dev": None, "table": "main", "metric": 0, "scope": "global",
                           "protocol": "boot", "type": "blackhole", "onlink": False}]
-

@@ -148,8 +148,8 @@ def test_purge_removes_only_within_the_named_interfaces_families_and_table():
 
 
 def test_a_multipath_route_is_purged_only_when_all_its_next_hops_are_in_scope():
-    multipath = dict(found("10.9.0.0/16"), dev=None, nexthops=[{"via": "192.0.2.1", "dev": "eth0", "onlink": False},
-                                                              {"via": "10.0.2.254", "dev": "eth1.1234", "onlink": False}])
+    hops = [{"via": "192.0.2.1", "dev": "eth0", "onlink": False}, {"via": "10.0.2.254", "dev": "eth1.1234", "onlink": False}]
+    multipath = dict(found("10.9.0.0/16"), dev=None, nexthops=hops)
     assert purge([multipath], [], interfaces=["eth1.1234"])["remove"] == []
     assert purge([multipath], [], interfaces=["eth1.1234", "eth0"])["remove"] == [multipath]
 
