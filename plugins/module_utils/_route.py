@@ -37,6 +37,11 @@ def table_number(value) -> int:
     return number
 
 
+def table_id(table) -> int:
+    """The number of a table as a route shows it (a name or a number); unchecked, for the kernel's own routes."""
+    return rt.number_of(rt.ROUTE_TABLES, str(table))
+
+
 def table_name(number: int):
     return rt.ROUTE_TABLES.get(number, number)
 
@@ -162,7 +167,7 @@ def purge_scope(purge: dict | None, wanted: list) -> dict | None:
     table = table_number(purge.get("table") if purge.get("table") is not None else "main")
     interfaces = purge.get("interfaces")
     # A default route is purged only where the task manages the default route of that family and table.
-    defaults = {(w["family"], table_number(w["table"])) for w in wanted if w["dst"] == "default" and w["_state"] == "present"}
+    defaults = {(w["family"], table_id(w["table"])) for w in wanted if w["dst"] == "default" and w["_state"] == "present"}
     return {"families": list(families), "table": table, "interfaces": None if interfaces is None else list(interfaces), "defaults": defaults}
 
 
@@ -181,7 +186,7 @@ def view(route: dict, names: dict) -> dict:
 
 
 def key_of(route: dict) -> tuple:
-    return route["family"], table_number(route["table"]), route["dst"], route["metric"]
+    return route["family"], table_id(route["table"]), route["dst"], route["metric"]
 
 
 def differs(current: dict, want: dict) -> list:
@@ -190,7 +195,7 @@ def differs(current: dict, want: dict) -> list:
 
 
 def _in_purge(route: dict, scope: dict) -> bool:
-    if route["family"] not in scope["families"] or table_number(route["table"]) != scope["table"]:
+    if route["family"] not in scope["families"] or table_id(route["table"]) != scope["table"]:
         return False
     if route["protocol"] == "kernel" or route["type"] != "unicast":
         return False  # connected routes and local, broadcast, multicast... are the kernel's
@@ -263,7 +268,7 @@ def _body(route: dict, links: dict, delete: bool = False) -> bytes:
     dst_len = 0 if route["dst"] == "default" else int(route["dst"].split("/")[1])
     dst = None if route["dst"] == "default" else route["dst"].split("/")[0]
     oif = links[route["dev"]]["index"] if route.get("dev") in links else None
-    table = table_number(route["table"])
+    table = table_id(route["table"])
     if delete:
         return rt.route_request(family, dst, dst_len, table, route["metric"], via=route["via"], oif=oif, scope=rt.RT_SCOPE_NOWHERE,
                                 protocol=0, route_type=0)
@@ -274,7 +279,7 @@ def _body(route: dict, links: dict, delete: bool = False) -> bytes:
 
 def in_view(route: dict, pairs: set) -> bool:
     """A unicast route of one of the (family, table) pairs the task names."""
-    return route["type"] == "unicast" and (route["family"], table_number(route["table"])) in pairs
+    return route["type"] == "unicast" and (route["family"], table_id(route["table"])) in pairs
 
 
 def read(nl) -> tuple[dict, list]:
@@ -295,7 +300,7 @@ def ensure_routes(params: dict, check_mode: bool = False, environ=None) -> dict:
         scope = purge_scope(params.get("purge"), wanted)
         steps = plan(current, wanted, scope)
         guard(steps, management_route(nl, environ, {link["index"]: name for name, link in links.items()}), bool(params.get("force")))
-        pairs = {(w["family"], table_number(w["table"])) for w in wanted}
+        pairs = {(w["family"], table_id(w["table"])) for w in wanted}
         if scope is not None:
             pairs |= {(family, scope["table"]) for family in scope["families"]}
         before = [r for r in current if in_view(r, pairs)]
