@@ -14,7 +14,7 @@ import textwrap
 
 from tests.lab import lab_namespaces
 
-STORIES = ["hello", "migrate", "discover", "forwarding"]
+STORIES = ["hello", "migrate", "discover", "forwarding", "router"]
 
 
 def say(text: str) -> None:
