@@ -3,7 +3,7 @@
 """The collection's one rtnetlink codec: links, VLANs, addresses and routes; dumps parsed to plain data, requests batched.
 
 A general netlink library decodes every attribute of every message and waits for each acknowledgement in turn; for a
-thousand VLANs that costs 2-3 times what `ip -batch` takes (measured in docs/bench-vlan-churn.md). Here requests are packed
+thousand VLANs that costs 2-3 times what `ip -batch` takes (measured in docs/benchmarks/bench-vlan-churn.md). Here requests are packed
 many to a sendmsg() and the dump parser reads only the attributes the modules compare, so bulk work keeps pace with `ip -batch`.
 Standard library only: a managed node needs no Python package for it.
 """
