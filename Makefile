@@ -10,11 +10,14 @@ demo: venv
 	$(PYTHON) -m demo
 
 TIERS := lint sanity unit integration kernel
+# Each tier's wall time is printed after it and kept in $(TIMES), which .ci/run prints again at the end.
+TIMES := .cache/tier-times
 test: venv
+	@mkdir -p $(dir $(TIMES)) && : >$(TIMES)
 	@for tier in $(TIERS); do \
 		start=$$(date +%s); \
-		$(MAKE) --no-print-directory $$tier || exit 1; \
-		echo "tier $$tier: $$(( $$(date +%s) - start )) s"; \
+		$(MAKE) --no-print-directory $$tier || { echo "tier $$tier: failed after $$(( $$(date +%s) - start )) s" | tee -a $(TIMES); exit 1; }; \
+		echo "tier $$tier: $$(( $$(date +%s) - start )) s" | tee -a $(TIMES); \
 	done
 
 system-deps:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.support import controller
+
 ROOT = Path(__file__).resolve().parents[2]
 CALLBACKS = Path(__file__).resolve().parent / "callback"
 
@@ -102,8 +104,11 @@ def run_playbook(playbook, inventory: dict, extra_vars: dict | None = None, chec
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
         cmd += (["--check"] if check else []) + (["--diff"] if diff else []) + list(args or [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env({"LAYER2_RECORD": str(record), **(env or {})}),
-                              timeout=timeout, cwd=ROOT, check=False)
+        run_env = ansible_env({"LAYER2_RECORD": str(record), **(env or {})})
+        if prefix:  # the controller inside a namespace of this machine's labs
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=timeout, cwd=ROOT, check=False)
+        else:  # here, or on the host when these tests run inside the kernel tier's UML guest
+            proc = controller.run(cmd, run_env, ROOT, timeout)
         data = json.loads(record.read_text()) if record.exists() else {"results": [], "recap": {}}
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data["results"], data["recap"])
 

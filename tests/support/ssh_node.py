@@ -37,16 +37,17 @@ def prepare(directory: Path, listen: str) -> Path:
     config.write_text(
         f"HostKey {directory}/host_key\nListenAddress {listen}\nAuthorizedKeysFile {directory}/authorized_keys\n"
         "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "UseDNS no\nPrintMotd no\nPrintLastLog no\nX11Forwarding no\nPidFile none\n")
+        "UseDNS no\nPrintMotd no\nPrintLastLog no\nX11Forwarding no\nPidFile none\nSubsystem sftp internal-sftp\n")
     return config
 
 
-def start(netns: str, config: Path, listen: str) -> subprocess.Popen:
-    """sshd in the foreground inside a namespace, once it listens; the caller terminates it."""
+def start(netns: str | None, config: Path, listen: str) -> subprocess.Popen:
+    """sshd in the foreground inside a namespace (None: this one), once it listens; the caller terminates it."""
     os.makedirs("/run/sshd", exist_ok=True)  # its privilege-separation directory
-    sshd = subprocess.Popen(["ip", "netns", "exec", netns, SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
+    inside = ["ip", "netns", "exec", netns] if netns else []
+    sshd = subprocess.Popen([*inside, SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
     for _attempt in range(100):
-        listening = subprocess.run(["ip", "netns", "exec", netns, "ss", "-Hltn", f"src {listen}"], capture_output=True, text=True, check=False)
+        listening = subprocess.run([*inside, "ss", "-Hltn", f"src {listen}"], capture_output=True, text=True, check=False)
         if listening.stdout.strip():
             return sshd
         time.sleep(0.1)
