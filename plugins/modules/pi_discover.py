@@ -11,8 +11,9 @@ description:
   - Sends a broadcast ARP request to every address of one or more IPv4 networks from one host, at a bounded rate,
     asks the silent addresses again, and returns who answered with their MAC address and vendor.
   - A host is a Raspberry Pi when its MAC address starts with one of O(ouis); by default every prefix registered to
-    Raspberry Pi (b8:27:eb, dc:a6:32, e4:5f:01, 28:cd:c1, d8:3a:dd, 2c:cf:67), shipped with the collection.
-  - Vendor names come from the IEEE registry shipped with the C(netaddr) Python library.
+    Raspberry Pi (b8:27:eb, dc:a6:32, e4:5f:01, 28:cd:c1, d8:3a:dd, 2c:cf:67, 88:a2:9e), shipped with the collection.
+  - Vendor names come from the IEEE registry shipped with the C(netaddr) Python library; for a Raspberry Pi prefix that
+    registry copy lacks (88:a2:9e, assigned in 2025), from the collection's own data.
   - Replies from addresses that were not asked are ignored. One address answered from two MAC addresses is reported
     in RV(conflicts).
   - The scan changes nothing on the host, so it runs in check mode too and always reports C(changed=false).
