@@ -57,21 +57,32 @@ def normalize_prefix(text) -> str:
     return mac_text(raw)
 
 
+# The kernel's isspace() (lib/ctype.c): ASCII space and \t \n \v \f \r, and byte 0xa0 (Latin-1 no-break space), which
+# UTF-8 puts inside characters such as U+00A0 and U+0120.
+_KERNEL_SPACE = frozenset(b" \t\n\v\f\r\xa0")
+
+
 def check_interface_name(name) -> str:
-    """The name, when the kernel accepts it as a new interface's (net/core/dev.c dev_valid_name); ValueError in words otherwise."""
+    """The name, when the kernel creates an interface with exactly that name (net/core/dev.c dev_valid_name and
+    dev_get_valid_name: a '%' makes it a template, "eth%d" becomes eth0); ValueError in words otherwise."""
     if not isinstance(name, str) or not name:
         raise ValueError("an interface name is missing; give one such as eth1 or eth1.1234")
-    size = len(name.encode("utf-8", "surrogateescape"))
-    if size >= IFNAMSIZ:
-        unit = "characters" if size == len(name) else "bytes"
-        why = f"it is {size} {unit}; Linux allows at most {IFNAMSIZ - 1}, so give a shorter name"
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) >= IFNAMSIZ:
+        unit = "characters" if len(raw) == len(name) else "bytes"
+        why = f"it is {len(raw)} {unit}; Linux allows at most {IFNAMSIZ - 1}, so give a shorter name"
     elif name in (".", ".."):
         why = "'.' and '..' name directories"
-    elif "/" in name or ":" in name or any(c.isspace() for c in name):
-        why = "it holds a '/', ':' or whitespace"
+    elif "\0" in name:
+        why = "it holds a NUL character, where the kernel would cut the name short"
+    elif "%" in name:
+        why = "it holds a '%', which the kernel reads as a template ('eth%d' becomes the first free eth0, eth1...)"
+    elif "/" in name or ":" in name or any(c.isspace() for c in name) or _KERNEL_SPACE.intersection(raw):
+        why = "it holds a '/', ':' or whitespace (for the kernel, also any character whose UTF-8 holds the byte 0xa0)"
     else:
         return name
-    raise ValueError(f"{name!r} is not a Linux interface name (at most {IFNAMSIZ - 1} characters, no '/', ':' or whitespace, not '.' or '..'): {why}")
+    raise ValueError(f"{name!r} is not a Linux interface name (at most {IFNAMSIZ - 1} characters, fewer when some are not ASCII: "
+                     f"the kernel counts {IFNAMSIZ - 1} bytes; no '/', ':', '%', whitespace or NUL; not '.' or '..'): {why}")
 
 
 def is_ethernet(link: dict) -> bool:

@@ -33,7 +33,7 @@ def test_macs_are_printed_as_the_kernel_prints_them():
     assert mac_text(RAW) == "b8:27:eb:0a:0b:0c" and mac_text(bytes(6)) == "00:00:00:00:00:00"
 
 
-@pytest.mark.parametrize("name", ["eth0", "eth1.1234", "a", "x" * 15, "br-lan_1", "wlp0s20f3"])
+@pytest.mark.parametrize("name", ["eth0", "eth1.1234", "a", "x" * 15, "br-lan_1", "wlp0s20f3", "é" * 7 + "x", "a#b"])
 def test_names_the_kernel_takes(name):
     assert check_interface_name(name) == name
 
@@ -50,6 +50,12 @@ def test_names_the_kernel_takes(name):
     ("..", "'.' and '..' name directories"),
     ("", "an interface name is missing"),
     (None, "an interface name is missing"),
+    ("eth%d", "which the kernel reads as a template"),  # the kernel would create eth0
+    ("vlan%s", "which the kernel reads as a template"),
+    ("eth\x000", "NUL character"),
+    ("a\u00a0b", "whose UTF-8 holds the byte 0xa0"),
+    ("a\u0120", "whose UTF-8 holds the byte 0xa0"),  # c4 a0: the kernel's isspace() says yes to 0xa0
+    ("a\u2003b", "holds a '/', ':' or whitespace"),
 ])
 def test_names_the_kernel_refuses_are_refused_with_the_reason(name, why):
     with pytest.raises(ValueError) as refused:
