@@ -8,7 +8,16 @@ import ipaddress
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
 from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan
+from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
+
+
+def checked_name(name) -> str:
+    """The interface name, refused by the kernel's rules (_iface) before a socket is opened."""
+    try:
+        return check_interface_name(name)
+    except ValueError as exc:
+        raise AddressError(str(exc)) from None
 
 
 def interface_index(nl, name: str) -> int:
@@ -44,6 +53,7 @@ def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: b
 
     nodad only shapes the IPv6 addresses this task adds; an address already held is kept as it is, whatever its flags.
     """
+    checked_name(interface)
     wanted = parse_cidrs(cidrs)
     with rt.Rtnl() as nl:
         index = interface_index(nl, interface)

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
+from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import management_peer
 
 FAMILY_NUMBERS = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
@@ -57,6 +58,14 @@ def describe(route: dict) -> str:
     if table not in (None, "main"):
         words += ["table", str(table)]
     return " ".join(words)
+
+
+def checked_name(name, where: str) -> str:
+    """An interface name by the kernel's rules (_iface), refused with where it was given."""
+    try:
+        return check_interface_name(name)
+    except ValueError as exc:
+        raise RouteError(f"{where}: {exc}") from None
 
 
 def _network(dst: str, where: str):
@@ -115,7 +124,7 @@ def validate(entry: dict, where: str, links: dict) -> dict:
         metric = DEFAULT_METRIC[family]
     if not 0 <= int(metric) <= 0xFFFFFFFF:
         raise RouteError(f"{where}: metric {metric} is out of range 0-4294967295")
-    dev = entry.get("dev") or None
+    dev = checked_name(entry["dev"], where) if entry.get("dev") else None
     if dev is not None and dev not in links and state == "present":
         raise RouteError(f"{where}: interface {dev} does not exist on this host")
     scope = entry.get("scope")
@@ -166,6 +175,8 @@ def purge_scope(purge: dict | None, wanted: list) -> dict | None:
             raise RouteError(f"purge.families: {family!r} is not ipv4 or ipv6")
     table = table_number(purge.get("table") if purge.get("table") is not None else "main")
     interfaces = purge.get("interfaces")
+    for name in interfaces or []:
+        checked_name(name, "purge.interfaces")
     # A default route is purged only where the task manages the default route of that family and table.
     defaults = {(w["family"], table_id(w["table"])) for w in wanted if w["dst"] == "default" and w["_state"] == "present"}
     return {"families": list(families), "table": table, "interfaces": None if interfaces is None else list(interfaces), "defaults": defaults}

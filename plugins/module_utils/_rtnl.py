@@ -15,7 +15,7 @@ import os
 import socket
 import struct
 
-from ansible_collections.layer2.linux.plugins.module_utils._iface import mac_text
+from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name, mac_text
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
@@ -36,8 +36,6 @@ NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
 NLMSGERR_ATTR_MSG = 1
 
 IFF_UP = 0x1
-IFNAMSIZ = 16  # with the terminating NUL
-ARPHRD_ETHER = 1
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_OPERSTATE, IFLA_LINKINFO, IFLA_STATS64, IFLA_GROUP = 1, 3, 4, 5, 16, 18, 23, 27
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 IFLA_VLAN_ID, IFLA_VLAN_FLAGS, IFLA_VLAN_EGRESS_QOS, IFLA_VLAN_INGRESS_QOS, IFLA_VLAN_PROTOCOL = 1, 2, 3, 4, 5
@@ -404,9 +402,11 @@ class Rtnl:
 
     def link(self, name: str) -> dict | None:
         """One link by name (RTM_GETLINK with IFLA_IFNAME, no dump), or None when there is none of that name."""
-        if not 0 < len(name.encode()) < IFNAMSIZ:  # no link has such a name; the kernel would refuse the request (ERANGE)
-            return None
-        kind, flags, payload = self.ask(RTM_GETLINK, link_request(attrs=attr(IFLA_IFNAME, name.encode() + b"\0")))
+        try:
+            check_interface_name(name)
+        except ValueError:
+            return None  # no link can have such a name; the kernel would refuse the request (ERANGE for a long one)
+        kind, flags, payload = self.ask(RTM_GETLINK, link_request(attrs=attr(IFLA_IFNAME, name.encode("utf-8", "surrogateescape") + b"\0")))
         if kind == NLMSG_ERROR:
             error = _error(flags, payload)
             if error.code == errno.ENODEV:

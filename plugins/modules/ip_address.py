@@ -15,7 +15,7 @@ description:
   - All changes of a task go to the kernel in one rtnetlink session and one batch, removals first.
   - Removing the address that carries the current management connection (the server address in C(SSH_CONNECTION))
     is refused unless O(force=true).
-  - Bad input (an address that is not in CIDR form, an interface that does not exist) is refused before anything is changed.
+  - Bad input (an address that is not in CIDR form, an interface name Linux does not allow or that does not exist) is refused before anything is changed.
     A change the kernel refuses fails the task with the kernel's reason, naming the address; the other changes of the
     batch are made, and the message says so.
 author:
@@ -25,7 +25,10 @@ extends_documentation_fragment:
   - layer2.linux.requirements.ATTRIBUTES
 options:
   interface:
-    description: The interface, for example C(eth0) or C(eth1.1234). It must exist.
+    description:
+      - The interface, for example C(eth0) or C(eth1.1234). It must exist.
+      - A name Linux cannot give an interface (longer than 15 characters; with C(/), C(:) or whitespace) is refused before
+        anything is read or changed. An address label such as C(eth0:1) is not an interface name.
     type: str
     required: true
   addresses:

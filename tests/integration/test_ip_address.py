@@ -72,7 +72,10 @@ def test_bad_input_is_refused_and_the_host_unchanged(lan):
     bad_state = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["192.0.2.13/24"], "state": "gone"})
     assert bad_state["_status"] == "failed" and "state" in bad_state["msg"]
     too_long = run_module(lan, "a", MODULE, {"interface": "eth0.1234567890123", "addresses": ["192.0.2.13/24"]})
-    assert too_long["_status"] == "failed" and too_long["msg"] == "interface eth0.1234567890123 does not exist on this host"
+    assert too_long["_status"] == "failed" and too_long["msg"].startswith("'eth0.1234567890123' is not a Linux interface name (at most 15 characters")
+    assert "it is 18 characters; Linux allows at most 15, so give a shorter name" in too_long["msg"]
+    alias = run_module(lan, "a", MODULE, {"interface": "eth0:1", "addresses": ["192.0.2.13/24"]})
+    assert alias["_status"] == "failed" and alias["msg"].startswith("'eth0:1' is not a Linux interface name"), alias
     bad_nodad = run_module(lan, "a", MODULE, {"interface": "eth0", "addresses": ["2001:db8::13/64"], "nodad": "sometimes"})
     assert bad_nodad["_status"] == "failed" and "nodad" in bad_nodad["msg"]
     assert on_host(lan, "a", link_local=True) == before

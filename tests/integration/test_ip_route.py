@@ -166,6 +166,9 @@ def test_bad_input_is_refused_and_nothing_changed(routed):
         ({"dst": "198.51.102.0/24"}, "routes[6] (198.51.102.0/24): a route needs a gateway (via), an interface (dev) or both"),
         ({"dst": "2001:db8:5::/64", "dev": "eth0", "scope": "link"}, "routes[7] (2001:db8:5::/64): IPv6 routes have no scope"),
         (good, "routes[8] (203.0.113.64/28) is the same route (family, table, dst, metric) as routes[0] (203.0.113.64/28)"),
+        ({"dst": "203.0.113.144/28", "dev": "eth1.12345678901"},
+         "routes[9] (203.0.113.144/28): 'eth1.12345678901' is not a Linux interface name (at most 15 characters"),
+        ({"dst": "203.0.113.160/28", "dev": "eth0:1", "state": "absent"}, "routes[10] (203.0.113.160/28): 'eth0:1' is not a Linux interface name"),
     ]
     # Every refusal of the task at once, in check mode and for real, and the good route is not added either.
     for check in (True, False):
@@ -174,6 +177,8 @@ def test_bad_input_is_refused_and_nothing_changed(routed):
         for _entry, message in bad:
             assert message in result["msg"], (message, result["msg"])
     assert both(routed, "r") == before
+    bad_purge = run_module(routed, "r", MODULE, {"routes": [good], "purge": {"interfaces": ["eth1.1234", "eth1/1"]}})
+    assert bad_purge["_status"] == "failed" and bad_purge["msg"].startswith("purge.interfaces: 'eth1/1' is not a Linux interface name"), bad_purge
     bad_option = run_module(routed, "r", MODULE, {"routes": [dict(good, state="gone")]})
     assert bad_option["_status"] == "failed" and "state" in bad_option["msg"]
 

@@ -339,7 +339,8 @@ def test_a_link_is_read_by_name_and_a_missing_one_is_none():
     nl = rtnl(kernel)
     assert nl.link("eth1.20")["vlan_id"] == 20
     assert nl.link("eth9") is None
-    assert nl.link("a-very-long-name") is None and nl.link("") is None and len(nl.sock.sent) == 2, "names no link can have are not asked"
+    unasked = ("a-very-long-name", "", "eth0:1", "eth/1", "eth 1", "..")  # what _iface.check_interface_name refuses
+    assert all(nl.link(name) is None for name in unasked) and len(nl.sock.sent) == 2, "names no link can have are not asked"
     with pytest.raises(rt.RtnlError) as refused:
         nl.link("eth0")
     assert refused.value.code == errno.EPERM
