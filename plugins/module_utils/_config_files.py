@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
 
-from ansible_collections.layer2.linux.plugins.module_utils._files import write_atomically
+from ansible_collections.layer2.linux.plugins.module_utils._files import check_target, write_atomically
+
+_OCTAL_MODE = re.compile(r"0?[0-7]{3,4}")
 
 
 @dataclass
@@ -31,60 +34,75 @@ class ConfigFilesError(ValueError):
     pass
 
 
-def _read(path: str):
+def _read(path: str, found):
+    """The file's text and mode; `found` is its lstat from check_target (None: absent), so nothing but a regular file is opened."""
+    if found is None:
+        return None, None
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.read(), os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        return None, None
+            return handle.read(), found.st_mode & 0o7777
     except UnicodeDecodeError:
-        return "", os.stat(path).st_mode & 0o7777
+        return "", found.st_mode & 0o7777
 
 
-def parse_mode(mode) -> int:
-    """'0644', '644' or 420 -> 0o644."""
-    try:
-        value = int(mode, 8) if isinstance(mode, str) else int(mode)
-    except ValueError as exc:
-        raise ConfigFilesError(f"file mode {mode!r} is not an octal number such as '0644'") from exc
-    if not 0 <= value <= 0o7777:
-        raise ConfigFilesError(f"file mode {mode!r} is out of range")
-    return value
+def parse_mode(mode, option: str = "mode") -> int:
+    """'0644' or '644' -> 0o644. Only a quoted octal string: YAML reads an unquoted 644 as the decimal 644 (0o1204),
+    and true, lists and symbolic modes ('u=rw') mean nothing here."""
+    if not isinstance(mode, str) or not _OCTAL_MODE.fullmatch(mode.strip()):
+        hint = "; YAML reads an unquoted number as decimal, so quote it" if isinstance(mode, int) and not isinstance(mode, bool) else ""
+        raise ConfigFilesError(f"{option} {mode!r} is not a quoted octal string of permission bits such as '0644' or '0600'{hint}")
+    return int(mode, 8)
 
 
 def plan(files: list, purge: list) -> Plan:
-    """What to do so that exactly `files` exist with their content and mode, and nothing else matches `purge`."""
+    """What to do so that exactly `files` exist with their content and mode, and nothing else matches `purge`.
+
+    Every path and mode is checked here, before anything is written (apply)."""
     result = Plan()
     wanted = {}
-    for item in files:
+    for position, item in enumerate(files):
+        where = f"files[{position}]"
+        found = _checked(item["path"], f"{where}.path")
         path = os.path.normpath(item["path"])
-        if not os.path.isabs(path):
-            raise ConfigFilesError(f"file path {item['path']!r} is not absolute")
         if path in wanted:
-            raise ConfigFilesError(f"file {path} is listed twice")
+            raise ConfigFilesError(f"{where}.path: file {path} is listed twice")
         wanted[path] = item
-        mode = parse_mode(item.get("mode") or "0644")
-        before, before_mode = _read(path)
+        mode = parse_mode("0644" if item.get("mode") is None else item["mode"], f"{where}.mode")
+        before, before_mode = _read(path, found)
         if before != item["content"]:
             result.write.append((path, item["content"], mode))
             result.diff.append({"before_header": path, "after_header": path, "before": before or "", "after": item["content"]})
         elif before_mode != mode:
             result.chmod.append((path, mode))
-    for pattern in purge:
-        if not os.path.isabs(pattern):
-            raise ConfigFilesError(f"purge pattern {pattern!r} is not absolute")
+    for position, pattern in enumerate(purge):
+        if not isinstance(pattern, str) or "\0" in pattern or not os.path.isabs(pattern):
+            raise ConfigFilesError(f"purge[{position}] {pattern!r} is not absolute: give an absolute glob pattern such as /etc/systemd/network/60-vlan-*")
         for path in sorted(glob.glob(pattern)):
             path = os.path.normpath(path)
             if path not in wanted and os.path.isfile(path) and path not in result.remove:
+                found = _checked(path, f"purge[{position}] match")
                 result.remove.append(path)
-                result.diff.append({"before_header": path, "after_header": "(removed)", "before": _read(path)[0] or "", "after": ""})
+                result.diff.append({"before_header": path, "after_header": "(removed)", "before": _read(path, found)[0] or "", "after": ""})
     return result
 
 
-def apply(todo: Plan) -> None:
+def _checked(path, option: str):
+    try:
+        return check_target(path, option)
+    except ValueError as exc:
+        raise ConfigFilesError(str(exc)) from None
+
+
+def apply(todo: Plan, done: Plan | None = None) -> Plan:
+    """Make the plan's changes in order; `done` records each one as it is made, so a failure part way can say what was."""
+    done = Plan() if done is None else done
     for path, content, mode in todo.write:
         write_atomically(path, content, mode)
+        done.write.append((path, content, mode))
     for path, mode in todo.chmod:
         os.chmod(path, mode)
+        done.chmod.append((path, mode))
     for path in todo.remove:
         os.unlink(path)
+        done.remove.append(path)
+    return done

@@ -15,6 +15,56 @@ import stat
 import tempfile
 
 NEW_FILE_MODE = 0o644
+PATH_MAX = 4096  # include/uapi/linux/limits.h, the terminating NUL included
+NAME_MAX = 255  # bytes in one path component on every usual Linux file system
+
+
+def check_target(path, option: str) -> os.stat_result | None:
+    """A file path this collection may write, checked before anything is written; ValueError in words naming `option`.
+
+    Refused: not an absolute path, a NUL byte, longer than Linux allows, an existing directory, device, FIFO or socket
+    (looked at with lstat and stat, never opened: opening a FIFO would hang), a parent that is a regular file, a
+    directory that cannot be written. Returns the file's lstat, or None when it does not exist yet.
+    """
+    shown = f"{option} {path!r}"
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{shown} is not a file path; give an absolute path such as /etc/sysctl.d/90-layer2-linux.conf")
+    if "\0" in path:
+        raise ValueError(f"{shown} holds a NUL character, which no Linux path can hold")
+    if not os.path.isabs(path):
+        raise ValueError(f"{shown} is not absolute; give the whole path from /, the module's working directory is not yours")
+    raw = os.fsencode(path)
+    if len(raw) >= PATH_MAX or any(len(part) > NAME_MAX for part in raw.split(b"/")):
+        raise ValueError(f"{shown} is too long: Linux allows {PATH_MAX - 1} bytes in a path and {NAME_MAX} in each name of it")
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    except NotADirectoryError:
+        found = None  # a parent is not a directory: named below
+    except OSError as exc:
+        raise ValueError(f"{shown} cannot be looked at: {exc.strerror}") from None
+    if found is not None:
+        kind = _kind(os.stat(path).st_mode if stat.S_ISLNK(found.st_mode) and os.path.exists(path) else found.st_mode)
+        if kind:
+            raise ValueError(f"{shown} is {kind}, not a regular file; name a file (this module writes files only)")
+    parent = os.path.dirname(os.path.normpath(path))
+    while not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"{shown} is under {parent}, which is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{shown} cannot be written: {parent} is not writable by this user (or is on a read-only file system)")
+    return found
+
+
+def _kind(mode: int) -> str:
+    """'' for a regular file (or a symlink whose target is missing), else what the thing is, in words."""
+    for test, words in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return words
+    return ""
 
 
 def _selinux():

@@ -13,6 +13,8 @@ description:
     through a temporary file in the same directory renamed over the old one, so a reader never sees half a file.
   - Files matching a O(purge) pattern that are not listed are removed (a VLAN taken out of a router's list
     takes its systemd-networkd files with it).
+  - Every path and mode is checked before the first file is written. Should writing still fail part way (a full disk),
+    the task fails, nothing is rolled back, and RV(written), RV(modes_fixed) and RV(removed) list only what was done.
   - One task handles hundreds of files in a single remote call, where a loop of P(ansible.builtin.template#module)
     tasks pays one round trip per file. The C(layer2.linux.vlan_router) role renders its templates on the controller
     and hands the results to this module.
@@ -28,7 +30,11 @@ options:
     required: true
     suboptions:
       path:
-        description: Absolute path of the file; missing parent directories are created (mode 0755).
+        description:
+          - Absolute path of the file; missing parent directories are created (mode 0755).
+          - It must be a regular file or not exist yet. A directory, device, FIFO or socket at the path, a parent that is
+            a file, a path longer than Linux allows, a NUL character or a directory this user cannot write is refused
+            before any file of the task is written. The path is looked at, never opened, so a FIFO cannot hang the task.
         type: path
         required: true
       content:
@@ -36,7 +42,10 @@ options:
         type: str
         required: true
       mode:
-        description: Permissions, as an octal string.
+        description:
+          - Permissions, as a quoted octal string of three or four digits, with or without a leading zero (C("0644"), C("644"), C("2750")).
+          - Anything else is refused, unlike P(ansible.builtin.file#module) which takes numbers and symbolic modes, because YAML reads an
+            unquoted C(644) as the decimal number 644 (octal 1204), and C(true) would be mode 0001.
         type: raw
         default: "0644"
   purge:
@@ -66,7 +75,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 written:
-  description: Files whose content was (or, in check mode, would be) written.
+  description: Files whose content was (or, in check mode, would be) written; when the task fails part way, only those written.
   returned: always
   type: list
   elements: str
@@ -86,8 +95,8 @@ removed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, apply, plan
-from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
+from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, Plan, apply, plan
+from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words, os_error_words
 
 
 def main():
@@ -118,10 +127,15 @@ def main():
     if module._diff:
         result["diff"] = todo.diff
     if todo.changed and not module.check_mode:
+        done = Plan()
         try:
-            apply(todo)
+            apply(todo, done)
         except OSError as exc:
-            module.fail_json(msg=f"could not write the configuration files: {exc}", **result)
+            made = {"written": [path for path, _content, _mode in done.write], "modes_fixed": [path for path, _mode in done.chmod],
+                    "removed": list(done.remove)}
+            count = sum(len(v) for v in made.values())
+            module.fail_json(msg=f"{os_error_words(exc, 'writing the configuration files')}; the {count} changes before it were made and "
+                                 f"are listed under written, modes_fixed and removed, nothing was rolled back", **dict(result, **made))
     module.exit_json(**result)
 
 

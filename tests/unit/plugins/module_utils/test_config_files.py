@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, apply, plan
+from ansible_collections.layer2.linux.plugins.module_utils import _config_files
+from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, Plan, apply, plan
 
 
 def test_writes_missing_then_nothing_to_do(tmp_path):
@@ -47,3 +48,62 @@ def test_strays_matching_a_pattern_are_purged_listed_ones_kept(tmp_path):
 def test_bad_input_is_refused(files, purge, words):
     with pytest.raises(ConfigFilesError, match=words):
         plan(files, purge)
+
+
+@pytest.mark.parametrize("mode", [644, 420, True, [644], "u=rw", "0o644", "99", "", "07777x", 0.5])
+def test_a_mode_that_is_not_a_quoted_octal_string_is_refused_by_its_option(tmp_path, mode):
+    with pytest.raises(ConfigFilesError) as refused:
+        plan([{"path": str(tmp_path / "x"), "content": "", "mode": mode}], [])
+    assert str(refused.value).startswith(f"files[0].mode {mode!r} is not a quoted octal string")
+    assert ("quote it" in str(refused.value)) is (isinstance(mode, int) and not isinstance(mode, bool))
+
+
+@pytest.mark.parametrize("mode, bits", [("0644", 0o644), ("644", 0o644), ("2750", 0o2750), ("00600", 0o600), (None, 0o644)])
+def test_quoted_octal_modes_are_read_as_octal(tmp_path, mode, bits):
+    assert plan([{"path": str(tmp_path / "x"), "content": "", "mode": mode}], []).write[0][2] == bits
+
+
+def bad_paths(tmp_path):
+    (tmp_path / "file").write_text("a regular file")
+    (tmp_path / "dir").mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link-to-fifo").symlink_to(tmp_path / "fifo")
+    return {
+        "a directory": (str(tmp_path / "dir"), "is a directory, not a regular file"),
+        "a FIFO": (str(tmp_path / "fifo"), "is a FIFO (named pipe), not a regular file"),
+        "a link to a FIFO": (str(tmp_path / "link-to-fifo"), "is a FIFO (named pipe)"),
+        "a character device": ("/dev/null", "is a character device"),
+        "under a regular file": (str(tmp_path / "file" / "x.conf"), "which is a file, not a directory"),
+        "deep under a regular file": (str(tmp_path / "file" / "a" / "b.conf"), f"is under {tmp_path / 'file'}, which is a file"),
+        "a name too long": (str(tmp_path / ("n" * 256)), "is too long"),
+        "a path too long": ("/" + "/".join(["d" * 200] * 21), "is too long"),
+        "a NUL byte": (str(tmp_path / "x\0y"), "holds a NUL character"),
+        "relative": ("etc/x.conf", "is not absolute"),
+    }
+
+
+@pytest.mark.parametrize("case", ["a directory", "a FIFO", "a link to a FIFO", "a character device", "under a regular file",
+                                  "deep under a regular file", "a name too long", "a path too long", "a NUL byte", "relative"])
+def test_every_path_is_checked_before_anything_is_written_and_nothing_opened(tmp_path, case):
+    path, words = bad_paths(tmp_path)[case]
+    first = tmp_path / "first.conf"
+    with pytest.raises(ConfigFilesError) as refused:  # a FIFO opened for reading would block here for ever
+        plan([{"path": str(first), "content": "1"}, {"path": path, "content": "2"}], [])
+    assert str(refused.value).startswith(f"files[1].path {path!r}") and words in str(refused.value)
+    assert not first.exists()
+
+
+def test_a_failure_part_way_records_only_what_was_done(tmp_path, monkeypatch):
+    todo = plan([{"path": str(tmp_path / n), "content": n} for n in ("a", "b", "c")], [])
+    real = _config_files.write_atomically
+
+    def full_disk(path, text, mode=None):
+        if path.endswith("/b"):
+            raise OSError(28, "No space left on device", path)
+        real(path, text, mode)
+
+    monkeypatch.setattr(_config_files, "write_atomically", full_disk)
+    done = Plan()
+    with pytest.raises(OSError):
+        apply(todo, done)
+    assert [p for p, _c, _m in done.write] == [str(tmp_path / "a")]

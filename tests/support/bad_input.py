@@ -1,0 +1,119 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 18's bad-input tests: many refused tasks in one playbook run, the world snapshot before and after, and what a
+clean refusal looks like.
+
+One ansible-playbook run per module: every bad input is a task with ignore_errors and a stable register name, so the
+integration tier pays one controller start for ten or twenty cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import sys
+from pathlib import Path
+
+from tests.support.ansible import run_playbook
+
+# What a Python exception looks like when it leaks into a message: a class name or an errno tuple.
+_EXCEPTION_WORDS = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception)\b|\[Errno ")
+
+
+ANSIBLE_PLACEHOLDER = "(traceback unavailable)"
+
+
+def register_name(case_id: str) -> str:
+    return "bad_" + re.sub(r"\W", "_", case_id)
+
+
+def run_cases(lab, host: str, module: str, cases: dict, env: dict | None = None):
+    """One playbook on `host` with one task per case ({case id: params, or (params, {"check_mode": True})}), each
+    with ignore_errors and register bad_<case id>. Returns the PlaybookRun; read a case with result_of()."""
+    tasks = []
+    for case_id, case in cases.items():
+        params, extra = case if isinstance(case, tuple) else (case, {})
+        tasks.append({"name": case_id, module: params, "ignore_errors": True, "register": register_name(case_id), **extra})
+    play = [{"hosts": host, "gather_facts": False, "tasks": tasks}]
+    return run_playbook(play, lab.inventory(python=sys.executable), diff=True, env=env)
+
+
+def result_of(run, case_id: str) -> tuple[str, dict]:
+    return run.status(register_name(case_id), by="register"), run.task(register_name(case_id), by="register")
+
+
+def assert_refused_in_words(run, case_id: str, *words: str) -> dict:
+    """The case's task failed through fail_json, with a message holding every one of `words` (the option named) and no
+    exception text: no traceback, no exception class name, no module crash output (module_stderr, module_stdout), and no
+    `exception` key but Ansible's own: ansible-core 2.19 gives every failed result exception '(traceback unavailable)',
+    the placeholder for the traceback it would show at -vvv (fail_json is called inside an except block), which these
+    runs do not capture; a real traceback there would be exception text."""
+    status, result = result_of(run, case_id)
+    assert status == "ignored", f"{case_id}: not refused: {status} {result}"
+    msg = result.get("msg", "")
+    for word in words:
+        assert word in msg, f"{case_id}: {word!r} not in the message {msg!r}"
+    assert not _EXCEPTION_WORDS.search(msg), f"{case_id}: exception text in {msg!r}"
+    assert "module_stderr" not in result and "module_stdout" not in result, f"{case_id}: the module crashed: {result}"
+    assert result.get("exception", ANSIBLE_PLACEHOLDER) == ANSIBLE_PLACEHOLDER, f"{case_id}: exception text: {result['exception']}"
+    assert "Traceback" not in json.dumps(result, default=str), f"{case_id}: a traceback in {result}"
+    return result
+
+
+def world(lab, hosts, proc_sys=(), files: Path | None = None, neighbours=()) -> dict:
+    """What a refused task must leave alone: each host's addresses and links (ip -j), the given /proc/sys files of each
+    host, the files under `files` (type, mode, content digest; looked at with lstat, FIFOs never opened), and the
+    neighbour tables (address -> MAC) of the hosts in `neighbours`, the other hosts of the segment."""
+    snap = {}
+    for host in hosts:
+        snap[f"{host} addresses"] = [(a["ifname"], sorted((i["local"], i["prefixlen"]) for i in a.get("addr_info", [])))
+                                     for a in lab.ip_json(host, "addr", "show")]
+        snap[f"{host} links"] = [{k: link.get(k) for k in ("ifname", "flags", "mtu", "address", "operstate", "link_type")}
+                                 for link in lab.ip_json(host, "link", "show")]
+        if proc_sys:
+            values = lab.run(host, ["sh", "-c", 'for f in "$@"; do printf "%s=%s\\n" "$f" "$(cat "$f" 2>&1)"; done', "sh",
+                                    *[f"/proc/sys/{p}" for p in proc_sys]]).stdout
+            snap[f"{host} /proc/sys"] = values.splitlines()
+    for host in neighbours:
+        snap[f"{host} neighbours"] = sorted((n["dst"], n.get("dev"), n.get("lladdr")) for n in lab.ip_json(host, "neigh", "show"))
+    if files is not None:
+        snap["files"] = tree(files)
+    return snap
+
+
+def tree(root: Path) -> dict:
+    """Every entry under root: its type, mode and, for regular files, a digest of the content."""
+    found = {}
+    for directory, subdirs, names in os.walk(root):
+        for name in subdirs + names:
+            path = Path(directory) / name
+            info = path.lstat()
+            entry = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode))
+            if stat.S_ISREG(info.st_mode):
+                entry += (hashlib.sha256(path.read_bytes()).hexdigest(),)
+            found[str(path.relative_to(root))] = entry
+    return found
+
+
+def assert_unchanged(before: dict, after: dict) -> None:
+    changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
+    assert not changed, f"a refused task changed the world: {changed}"
+
+
+def lab_for_module(spec: dict):
+    """A lab for a whole test module (one playbook run serves all its cases): a generator for a module-scoped fixture."""
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("namespace labs need root")
+    from tests.lab import Lab
+
+    lab = Lab(spec)
+    lab.up()
+    try:
+        yield lab
+    finally:
+        lab.down()
