@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.layer2.linux.plugins.module_utils._files import write_atomically
+from ansible_collections.layer2.linux.plugins.module_utils._files import check_target, write_atomically
 from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._sysctl import (
     PROC_SYS,
@@ -93,6 +93,8 @@ def ensure_forwarding(ipv4_forwarding=None, ipv6_forwarding=None, interfaces=(),
                       persist_exclusive=False) -> dict:
     """The whole task: validate and read everything first, then write (not in check mode), read back, persist."""
     settings = wanted_settings(ipv4_forwarding, ipv6_forwarding, interfaces)
+    if persist:
+        checked_persist_path(persist_path)
     before = read_all(settings, root)
     wanted = {sysctl_name(parts): value for parts, value in settings}
     file_before, file_after = planned_file(persist_path, wanted, persist_exclusive) if persist else (None, None)
@@ -100,23 +102,47 @@ def ensure_forwarding(ipv4_forwarding=None, ipv6_forwarding=None, interfaces=(),
     if check_mode:
         after = dict(wanted)
     else:
-        apply(settings, root)
-        after = read_all(settings, root)
-        refused = {k: v for k, v in after.items() if v != wanted[k]}
-        if refused:
-            raise SysctlError("the kernel did not keep " + ", ".join(f"{k} = {wanted[k]} (reads {v})" for k, v in refused.items()))
-        if file_changed:
-            try:
-                write_atomically(persist_path, file_after)
-            except OSError as exc:
-                raise SysctlError(f"the values are set, but {persist_path} could not be written: {exc.strerror}") from None
+        try:
+            apply(settings, root)
+            after = read_all(settings, root)
+            refused = {k: v for k, v in after.items() if v != wanted[k]}
+            if refused:
+                raise SysctlError("the kernel did not keep " + ", ".join(f"{k} = {wanted[k]} (reads {v})" for k, v in refused.items()))
+            if file_changed:
+                try:
+                    write_atomically(persist_path, file_after)
+                except OSError as exc:
+                    raise SysctlError(f"persist_path {persist_path} could not be written: {exc.strerror}") from None
+        except SysctlError as exc:  # all or nothing: a task that fails leaves the kernel as it found it
+            raise SysctlError(f"{exc}; the kernel values were {undo(settings, before, root)}") from None
     return result(before, after, persist, persist_path, file_before, file_after)
+
+
+def checked_persist_path(path) -> None:
+    """The sysctl.d file, refused before anything is set: absolute, a regular file or absent, in a writable directory."""
+    try:
+        check_target(path, "persist_path")
+    except ValueError as exc:
+        raise SysctlError(str(exc)) from None
+
+
+def undo(settings, before: dict, root: str) -> str:
+    """Put the values of `before` back, forwarding first as always; says how that went, for the failure message."""
+    try:
+        apply([(parts, before[sysctl_name(parts)]) for parts, _value in settings], root)
+    except SysctlError as exc:
+        return f"set and could not all be put back: {exc}"
+    return "put back as they were; nothing was changed"
 
 
 def planned_file(path: str, wanted: dict, exclusive: bool = False) -> tuple[str | None, str]:
     """The persistence file's current text and the text it should have: its settings updated with this task's,
     or (exclusive) this task's alone, so a file the task owns loses the lines of interfaces no longer given."""
-    text, settings = read_conf(path)
+    try:
+        text, settings = read_conf(path)
+    except UnicodeDecodeError:
+        raise SysctlError(f"persist_path {path} is not UTF-8 text, so it is no sysctl.d file this module can keep the lines of; "
+                          "name another file, or fix or remove this one") from None
     if exclusive:
         settings = {}
     settings.update({k: str(v) for k, v in wanted.items()})

@@ -55,7 +55,13 @@ options:
     type: bool
     default: false
   persist_path:
-    description: The sysctl.d file written when O(persist=true).
+    description:
+      - The sysctl.d file written when O(persist=true). An absolute path; a relative one is refused (it would land in the
+        module's temporary working directory).
+      - It must be a regular file holding UTF-8 text, or not exist yet, in a directory this user can write; anything else
+        (a directory, device, FIFO or socket, a parent that is a file, a path too long, a NUL character) is refused
+        before any value is set, in check mode too.
+      - Should writing it still fail after the values were set, the values are put back as they were and the task fails.
     type: path
     default: /etc/sysctl.d/90-layer2-linux.conf
   persist_exclusive:

@@ -63,6 +63,24 @@ def assert_refused_in_words(run, case_id: str, *words: str) -> dict:
     return result
 
 
+def settle(lab, timeout: float = 10.0) -> None:
+    """Wait until the lab is still: every link up has its carrier and no address is tentative, and nothing moves for a
+    while. A fresh lab keeps changing for a moment (carriers come up, the kernel adds IPv6 link-local addresses), which
+    a before/after comparison would blame on the task."""
+    import time
+
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        now = world(lab, list(lab.hosts))
+        moving = any("NO-CARRIER" in link["flags"] for key, links in now.items() if key.endswith(" links") for link in links)
+        moving = moving or any(a.get("tentative") for h in lab.hosts for i in lab.ip_json(h, "addr", "show") for a in i.get("addr_info", []))
+        if now == last and not moving:
+            return
+        last = now
+        time.sleep(0.3)
+    raise AssertionError(f"the lab did not settle in {timeout} s: {last}")
+
+
 def world(lab, hosts, proc_sys=(), files: Path | None = None, neighbours=()) -> dict:
     """What a refused task must leave alone: each host's addresses and links (ip -j), the given /proc/sys files of each
     host, the files under `files` (type, mode, content digest; looked at with lstat, FIFOs never opened), and the
@@ -114,6 +132,7 @@ def lab_for_module(spec: dict):
     lab = Lab(spec)
     lab.up()
     try:
+        settle(lab)
         yield lab
     finally:
         lab.down()

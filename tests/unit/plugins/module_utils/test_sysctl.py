@@ -65,3 +65,35 @@ def test_check_mode_writes_nothing_and_missing_things_are_named(fake_proc, tmp_p
     (fake_proc / "net/ipv6").rmdir()
     with pytest.raises(SysctlError, match="IPv6 is disabled on this host"):
         _ip_forwarding.ensure_forwarding(ipv6_forwarding=True, root=str(fake_proc))
+
+
+@pytest.mark.parametrize("where, words", [
+    ("relative.conf", "persist_path 'relative.conf' is not absolute"),
+    ("{tmp}/dir", "is a directory, not a regular file"),
+    ("{tmp}/plain/90.conf", "which is a file, not a directory"),
+    ("{tmp}/" + "n" * 256, "is too long"),
+    ("{tmp}/nul\0.conf", "holds a NUL character"),
+    ("{tmp}/latin1.conf", "is not UTF-8 text"),
+])
+def test_a_persist_path_that_cannot_be_written_sets_nothing(fake_proc, tmp_path, where, words):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "plain").write_text("x\n")
+    (tmp_path / "latin1.conf").write_bytes(b"# caf\xe9\nnet.ipv4.ip_forward = 0\n")
+    with pytest.raises(SysctlError) as refused:
+        _ip_forwarding.ensure_forwarding(ipv4_forwarding=True, persist=True, persist_path=where.format(tmp=tmp_path), root=str(fake_proc),
+                                         interfaces=[{"name": "eth0", "proxy_arp": True}])
+    assert words in str(refused.value)
+    assert (fake_proc / "net/ipv4/ip_forward").read_text() == "0\n" and (fake_proc / "net/ipv4/conf/eth0/proxy_arp").read_text() == "0\n"
+
+
+def test_a_write_that_fails_after_the_kernel_was_set_puts_the_values_back(fake_proc, tmp_path, monkeypatch):
+    def full(path, text, mode=None):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(_ip_forwarding, "write_atomically", full)
+    with pytest.raises(SysctlError) as refused:
+        _ip_forwarding.ensure_forwarding(ipv4_forwarding=True, persist=True, persist_path=str(tmp_path / "90.conf"), root=str(fake_proc),
+                                         interfaces=[{"name": "eth0", "proxy_arp": True}])
+    assert str(refused.value) == (f"persist_path {tmp_path / '90.conf'} could not be written: No space left on device; "
+                                  "the kernel values were put back as they were; nothing was changed")
+    assert (fake_proc / "net/ipv4/ip_forward").read_text() == "0\n" and (fake_proc / "net/ipv4/conf/eth0/proxy_arp").read_text() == "0\n"
