@@ -11,8 +11,10 @@ from ansible_collections.layer2.linux.plugins.module_utils._arp_host import (
     ArpError,
     address_holder,
     check_numbers,
+    held_on,
     local_links,
     plain_address,
+    refuse_shared,
     usable_link,
 )
 from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import RawLink
@@ -39,7 +41,7 @@ def _announcing_link(address: str, interface: str | None, force: bool) -> dict:
     owner = address_holder(address)
     if owner is None and not force:
         raise ArpError(
-            f"this host does not hold {address} on any interface; announcing an address another host holds diverts its traffic "
+            f"address {address}: this host does not hold {address} on any interface; announcing an address another host holds diverts its traffic "
             f"(ARP poisoning). Add the address first (layer2.linux.ip_address), or set force: true if this is intended"
         )
     if owner is not None and interface and owner != interface and not force:
@@ -52,7 +54,10 @@ def _announcing_link(address: str, interface: str | None, force: bool) -> dict:
 def announce(params: dict, check_mode: bool = False) -> dict:
     """The gratuitous_arp module: validate, find the interface and MAC, send the burst (or list it in check mode)."""
     address = plain_address(params["address"])
+    refuse_shared(address, "address")
     gateway = plain_address(params["gateway"], "gateway") if params.get("gateway") else None
+    if gateway:
+        refuse_shared(gateway, "gateway")
     if gateway and is_ipv6(gateway) != is_ipv6(address):
         raise ArpError(f"gateway {gateway} and address {address} are not the same IP version")
     mode = params.get("mode") or "both"
@@ -61,6 +66,10 @@ def announce(params: dict, check_mode: bool = False) -> dict:
     count, interval = params.get("count", 3), params.get("interval", 0.2)
     check_numbers(count, interval)
     link = _announcing_link(address, params.get("interface"), params.get("force", False))
+    held = held_on(link["index"])
+    refuse_shared(address, "address", held)  # the broadcast address of a subnet on this link
+    if gateway:
+        refuse_shared(gateway, "gateway", held)
     frames = announcement(link["mac"], address, mode, None if is_ipv6(address) else gateway)
     if check_mode:
         planned = [dict(describe(f), round=r + 1, time=None) for r in range(count) for f in frames]

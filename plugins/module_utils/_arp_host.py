@@ -57,3 +57,27 @@ def address_holder(address: str) -> str | None:
         if ipaddress.ip_interface(entry["cidr"]).ip == wanted:
             return socket.if_indextoname(entry["index"])
     return None
+
+
+LIMITED_BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+LINK_LOCAL_BROADCAST = ipaddress.IPv4Address("169.254.255.255")  # the broadcast address of 169.254.0.0/16 (RFC 3927)
+
+
+def held_on(index: int) -> list:
+    """The addresses (ip_interface) held on one interface, from one RTM_GETADDR dump."""
+    with Rtnl() as nl:
+        return [ipaddress.ip_interface(a["cidr"]) for a in nl.addresses(index)]
+
+
+def refuse_shared(address: str, what: str, held=()) -> None:
+    """Refuse an address no host can own alone, whatever force says: unspecified, loopback, multicast, the limited and
+    link-local broadcasts, and the broadcast address of a subnet on the interface (`held`, its ip_interface objects).
+    Announcing one of these would put this host's MAC behind an address every host on the segment uses."""
+    ip = ipaddress.ip_address(address)
+    directed = {h.network.broadcast_address for h in held if h.version == 4 and h.network.prefixlen < 31}
+    kind = ("the unspecified address" if ip.is_unspecified else "a loopback address" if ip.is_loopback
+            else "a multicast address" if ip.is_multicast
+            else "the broadcast address" if ip in (LIMITED_BROADCAST, LINK_LOCAL_BROADCAST) or ip in directed else None)
+    if kind:
+        raise ArpError(f"{what} {address} is {kind}, which no single host owns; it cannot be announced or used as a sender "
+                       "address, with or without force")

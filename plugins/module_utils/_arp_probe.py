@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
+from ansible_collections.layer2.linux.plugins.module_utils import _arp_host
 from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import is_answer, is_ipv6, probe_frame
 from ansible_collections.layer2.linux.plugins.module_utils._arp_host import ArpError, check_numbers, local_links, plain_address, usable_link
 from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import RawLink
@@ -48,6 +50,21 @@ def _probing_link(target: str, interface: str | None) -> tuple[dict, str | None]
     return usable_link(all_links, interface, "probing"), source
 
 
+def check_source(source: str, link: dict, force: bool) -> None:
+    """A sender address this host holds on the probing interface, or the unspecified one (a duplicate-address probe).
+    Any other makes every neighbour that hears the probe point that address at our MAC (ARP poisoning), so it takes force.
+    Checked before any frame is sent, in check mode too."""
+    if ipaddress.ip_address(source).is_unspecified:
+        return
+    _arp_host.refuse_shared(source, "source")
+    held = _arp_host.held_on(link["index"])
+    if force or any(h.ip == ipaddress.ip_address(source) for h in held):
+        return
+    raise ArpError(f"source {source} is not an address of this host on {link['name']} (it has {', '.join(str(h.ip) for h in held) or 'none'}); "
+                   "probing with another host's address makes the neighbours send its traffic here (ARP poisoning). Leave source out, "
+                   "give one of these, use dad: true (or source 0.0.0.0 / ::), or set force: true if this is intended")
+
+
 def probe_target(params: dict) -> dict:
     """The arp_probe module: ask who holds an address and report every MAC that answers; changes nothing."""
     target = plain_address(params["address"])
@@ -62,6 +79,8 @@ def probe_target(params: dict) -> dict:
         source = plain_address(params["source"], "source") if params.get("source") else routed_source
         if source and is_ipv6(source) != is_ipv6(target):
             raise ArpError(f"source {source} and address {target} are not the same IP version")
+        if params.get("source"):
+            check_source(source, link, params.get("force", False))
     try:
         answers = probe(link["name"], link["mac"], target, source, count, interval, wait, collect_all=dad)
     except OSError as exc:

@@ -31,7 +31,17 @@ options:
       - Sender address of the probe (IPv4 ARP sender, or IPv6 source). Defaults to the address the kernel would use
         towards O(address). Ignored with O(dad=true).
       - Naming an address moved to this host checks that the neighbour answers that address, here.
+      - It must be an address this host holds on the probing interface, or C(0.0.0.0) / C(::) (a duplicate-address
+        probe), unless O(force=true): a probe from another host's address makes every neighbour that hears it send that
+        host's traffic here (ARP poisoning). Broadcast, multicast and loopback addresses are refused even with O(force).
+        This is checked before any probe is sent, in check mode too.
     type: str
+  force:
+    description:
+      - Probe from an O(source) this host does not hold on the interface (for example an address it is about to take over
+        from a host that is known to be down). Off by default, because the neighbours then move that address to this host's MAC.
+    type: bool
+    default: false
   dad:
     description: Probe from 0.0.0.0 (or ::) and collect every answer (duplicate address detection).
     type: bool
@@ -139,6 +149,7 @@ def main():
             interface=dict(type="str"),
             source=dict(type="str"),
             dad=dict(type="bool", default=False),
+            force=dict(type="bool", default=False),
             count=dict(type="int", default=3),
             interval=dict(type="float", default=0.2),
             wait=dict(type="float", default=0.5),

@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from tests.support.bad_input import assert_refused_in_words, assert_unchanged, lab_for_module, run_cases, world
+from tests.support.bad_input import assert_refused_in_words, lab_for_module, refused_run
 
 MODULE = "layer2.linux.config_files"
 
@@ -61,19 +61,16 @@ def refused(lab, tmp_path_factory):
     sock = socket.socket(socket.AF_UNIX)
     sock.bind(str(base / "socket"))
     table = cases(base)
-    before = world(lab, ["a"], files=base)
-    run = run_cases(lab, "a", MODULE, {case_id: params for case_id, (params, _words) in table.items()})
-    after = world(lab, ["a"], files=base)
+    done = refused_run(lab, "a", MODULE, table, files=base)
     sock.close()
-    return run, table, before, after
+    return done, table
 
 
 @pytest.mark.parametrize("case_id", list(cases("/x")))
 def test_refused_in_words_naming_the_option(refused, case_id):
-    run, table, _before, _after = refused
-    assert_refused_in_words(run, case_id, *table[case_id][1])
+    done, table = refused
+    assert_refused_in_words(done.run, case_id, *table[case_id][1])
 
 
 def test_nothing_was_written(refused):
-    _run, _table, before, after = refused
-    assert_unchanged(before, after)
+    refused[0].assert_unchanged()

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.support.bad_input import assert_refused_in_words, assert_unchanged, lab_for_module, run_cases, world
+from tests.support.bad_input import assert_refused_in_words, lab_for_module, refused_run
 
 MODULE = "layer2.linux.ip_forwarding"
 PROC_SYS = ["net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding", "net/ipv4/conf/eth0/proxy_arp", "net/ipv6/conf/eth0/proxy_ndp",
@@ -62,19 +62,16 @@ def refused(lab, tmp_path_factory):
     (base / "latin1.conf").write_bytes(b"# caf\xe9\nnet.ipv4.ip_forward = 0\n")
     os.mkfifo(base / "fifo")
     table = cases(base)
-    before = world(lab, ["r"], proc_sys=PROC_SYS, files=base)
-    run = run_cases(lab, "r", MODULE, {case_id: params for case_id, (params, _words) in table.items()})
-    after = world(lab, ["r"], proc_sys=PROC_SYS, files=base)
-    return run, table, before, after
+    return refused_run(lab, "r", MODULE, table, proc_sys=PROC_SYS, files=base), table
 
 
 @pytest.mark.parametrize("case_id", list(cases("/x")))
 def test_refused_in_words_naming_the_option(refused, case_id):
-    run, table, _before, _after = refused
-    assert_refused_in_words(run, case_id, *table[case_id][1])
+    done, table = refused
+    assert_refused_in_words(done.run, case_id, *table[case_id][1])
 
 
 def test_nothing_was_set_or_written(refused):
-    _run, _table, before, after = refused
-    assert before["r /proc/sys"][0] == "/proc/sys/net/ipv4/ip_forward=0", "the lab starts with forwarding off, so a change would show"
-    assert_unchanged(before, after)
+    done = refused[0]
+    assert done.before["r /proc/sys"][0] == "/proc/sys/net/ipv4/ip_forward=0", "the lab starts with forwarding off, so a change would show"
+    done.assert_unchanged()

@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.ansible import run_playbook
@@ -96,7 +97,10 @@ def world(lab, hosts, proc_sys=(), files: Path | None = None, neighbours=()) -> 
                                     *[f"/proc/sys/{p}" for p in proc_sys]]).stdout
             snap[f"{host} /proc/sys"] = values.splitlines()
     for host in neighbours:
-        snap[f"{host} neighbours"] = sorted((n["dst"], n.get("dev"), n.get("lladdr")) for n in lab.ip_json(host, "neigh", "show"))
+        # IPv6 link-local entries come and go with the kernel's own neighbour discovery (its timers, not our frames);
+        # every other entry is an address a poisoning frame could move.
+        snap[f"{host} neighbours"] = sorted((n["dst"], n.get("dev"), n.get("lladdr")) for n in lab.ip_json(host, "neigh", "show")
+                                            if not n["dst"].startswith("fe80:"))
     if files is not None:
         snap["files"] = tree(files)
     return snap
@@ -114,6 +118,44 @@ def tree(root: Path) -> dict:
                 entry += (hashlib.sha256(path.read_bytes()).hexdigest(),)
             found[str(path.relative_to(root))] = entry
     return found
+
+
+@dataclass
+class Refused:
+    run: object
+    before: dict
+    after: dict
+
+    def assert_unchanged(self) -> None:
+        assert_unchanged(self.before, self.after)
+
+
+def refused_run(lab, host: str, module: str, table: dict, **snapshot) -> Refused:
+    """The cases of `table` ({case id: (params or (params, task keywords), words)}) in one playbook run on `host`, with
+    the world (every host of the lab, and what `snapshot` adds: proc_sys, files, neighbours) before and after it."""
+    before = world(lab, list(lab.hosts), **snapshot)
+    run = run_cases(lab, host, module, {case_id: params for case_id, (params, _words) in table.items()})
+    return Refused(run, before, world(lab, list(lab.hosts), **snapshot))
+
+
+def lan_lab():
+    """gw (192.0.2.1), a (192.0.2.10) and b (192.0.2.20) on one switch, IPv6 too, and gw and b knowing every MAC
+    (their neighbour tables hold each other and a), so an ARP frame from a speaking for b or gw shows."""
+    def host(mac, v4, v6):
+        return {"links": [{"switch": "lan", "mac": mac, "addresses": [v4, v6]}]}
+
+    lab_gen = lab_for_module({"switches": ["lan"], "hosts": {
+        "gw": host("02:00:5e:00:00:01", "192.0.2.1/24", "2001:db8::1/64"),
+        "a": host("02:00:5e:00:00:0a", "192.0.2.10/24", "2001:db8::a/64"),
+        "b": host("02:00:5e:00:00:14", "192.0.2.20/24", "2001:db8::14/64")}})
+    lab = next(lab_gen)
+    for here, there in (("gw", "192.0.2.20"), ("gw", "192.0.2.10"), ("b", "192.0.2.1"), ("b", "192.0.2.10"),
+                        ("gw", "2001:db8::14"), ("gw", "2001:db8::a"), ("b", "2001:db8::1"), ("b", "2001:db8::a")):
+        lab.run(here, ["ping", "-c1", "-W2", there])
+    try:
+        yield lab
+    finally:
+        lab_gen.close()
 
 
 def assert_unchanged(before: dict, after: dict) -> None:
@@ -136,3 +178,28 @@ def lab_for_module(spec: dict):
         yield lab
     finally:
         lab.down()
+
+
+def neighbour_suite(module: str, cases: dict):
+    """The fixtures and tests of an ARP module's bad-input test module: the cases run on a of lan_lab() in one playbook,
+    each refused in words, and gw's and b's neighbour tables (gw knowing b's MAC beforehand) the same after the run.
+    Assign the result to (lab, refused, test_refused_in_words_naming_the_option, test_no_neighbour_moved_and_nothing_changed)."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def lab():
+        yield from lan_lab()
+
+    @pytest.fixture(scope="module")
+    def refused(lab):
+        return refused_run(lab, "a", module, cases, neighbours=["gw", "b"])
+
+    @pytest.mark.parametrize("case_id", list(cases))
+    def test_refused_in_words_naming_the_option(refused, case_id):
+        assert_refused_in_words(refused.run, case_id, *cases[case_id][1])
+
+    def test_no_neighbour_moved_and_nothing_changed(refused):
+        assert ("192.0.2.20", "eth0", "02:00:5e:00:00:14") in refused.before["gw neighbours"], "gw knows b before the run"
+        refused.assert_unchanged()
+
+    return lab, refused, test_refused_in_words_naming_the_option, test_no_neighbour_moved_and_nothing_changed
