@@ -12,6 +12,13 @@ RETRY_WAIT (0.15 s) plus the slowest answer seen so far, at most `timeout`: Wi-F
 whose first request was lost answers the retry as late as its neighbours answered theirs.
 A reply counts only when it comes from an address we asked and is addressed to our source address;
 one address answered from two MACs is a conflict.
+The requests' sender address is one the interface holds, or 0.0.0.0 (a duplicate-address probe, which no host
+learns from): another host's address would move that host's entry in every neighbour's ARP cache to us (unless forced).
+A scan's time is bounded: at most MAX_RETRIES retries, an estimate over MAX_SCAN_SECONDS refused before anything is
+sent, and the engine stops at twice the estimate whatever happens.
+
+Asked, discover() also sends one ICMPv6 echo request to all nodes on each interface (_ndp_scan) while the ARP scan
+runs, and merges the answers by MAC; then it asks every host's name (_mdns) for at most `timeout` more.
 
 Requests leave from one thread per CPU (up to MAX_SENDERS): where the kernel does the copying of every broadcast
 in the sender's context (a software bridge with many ports, on a hypervisor or a namespace lab), one thread stops
@@ -34,6 +41,8 @@ from dataclasses import dataclass, field
 from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import ETH_P_ARP, build_request, parse_reply
 from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import PACKET_OUTGOING, packet_socket
 from ansible_collections.layer2.linux.plugins.module_utils._iface import ethernet_link, mac_bytes, mac_text
+from ansible_collections.layer2.linux.plugins.module_utils._mdns import resolve_names, system_reverse_dns
+from ansible_collections.layer2.linux.plugins.module_utils._ndp_scan import EchoError, EchoScan, eui64_mac, link_local_of
 from ansible_collections.layer2.linux.plugins.module_utils._oui import OuiClassifier
 from ansible_collections.layer2.linux.plugins.module_utils._rtnl import Rtnl
 
@@ -43,6 +52,9 @@ DEFAULT_TIMEOUT = 0.5  # seconds each address is listened for after its first re
 RETRY_WAIT = 0.15  # seconds listened after the last retry at least, on a LAN where every answer came at once
 RETRY_INTERVAL = 0.1  # seconds an address stays silent before it is asked again
 MAX_RATE = 100000
+MAX_RETRIES = 10
+MAX_SCAN_SECONDS = 300  # a scan estimated to take longer is refused before anything is sent
+UNSPECIFIED = ipaddress.IPv4Address("0.0.0.0")
 MAX_SENDERS = 4
 CATCH_UP = 0.002  # seconds of sending schedule a late wake-up may catch up on: 20 requests at 10000/s
 SENDERS_BUSY_WAIT = 0.0003  # seconds: how soon to look again when every sending thread has frames queued
@@ -75,21 +87,21 @@ class ScanResult:
 
 # -- which addresses ------------------------------------------------------------------------------------------------------
 
-def parse_network(text) -> ipaddress.IPv4Network:
+def parse_network(text, option: str = "network") -> ipaddress.IPv4Network:
     try:
         return ipaddress.IPv4Network(str(text).strip(), strict=False)
     except ValueError:
-        raise ScanError(f"{text!r} is not an IPv4 network in CIDR form (for example 192.168.1.0/24); ARP scans are IPv4 only") from None
+        raise ScanError(f"{option} {text!r} is not an IPv4 network in CIDR form (for example 192.168.1.0/24); ARP scans are IPv4 only") from None
 
 
 def parse_exclude(items) -> list[ipaddress.IPv4Network]:
     """Excluded addresses or networks ('192.168.1.1', '192.168.1.128/25')."""
-    return [parse_network(item) for item in items or []]
+    return [parse_network(item, "exclude") for item in items or []]
 
 
 def refuse_large(network: ipaddress.IPv4Network, allow_large: bool = False) -> None:
     if network.prefixlen < LARGEST_PREFIX and not allow_large:
-        raise ScanError(f"{network} has {network.num_addresses} addresses, more than a /{LARGEST_PREFIX}: "
+        raise ScanError(f"network {network} has {network.num_addresses} addresses, more than a /{LARGEST_PREFIX}: "
                         "scanning it floods the LAN for a long time; narrow the network or set allow_large_networks")
 
 
@@ -212,6 +224,11 @@ def sender_count() -> int:
 
 # -- the scan -------------------------------------------------------------------------------------------------------------
 
+def estimate_seconds(addresses: int, rate: int, retries: int, timeout: float) -> float:
+    """How long a scan takes at most when nobody answers: every request at `rate`, the retries' spacing, the timeout."""
+    return addresses * (1 + retries) / rate + retries * RETRY_INTERVAL + timeout
+
+
 def wait_after_retry(slowest: float, timeout: float) -> float:
     """Seconds listened after the last retry: RETRY_WAIT plus the slowest answer seen so far, at most `timeout`."""
     return min(timeout, RETRY_WAIT + slowest)
@@ -229,15 +246,16 @@ class ArpScan:
 
     def __init__(self, interface: str, src_mac: str, src_ip, targets, rate: int = DEFAULT_RATE, retries: int = 1,
                  timeout: float = DEFAULT_TIMEOUT, retry_interval: float = RETRY_INTERVAL, sock=None, clock=time.monotonic, after_sending=None,
-                 wait=None):
+                 wait=None, deadline: float | None = None):
         """after_sending: called once the last request (retries included) has left, for a caller's own slow work: run
         then, it overlaps the wait for answers instead of holding Python's lock against the sending.
         sock, clock and wait(sock, seconds) (until a frame arrives or the seconds pass) are the world the scan runs in:
-        the interface, time.monotonic and select by default; the unit tests give a LAN in simulated time."""
+        the interface, time.monotonic and select by default; the unit tests give a LAN in simulated time.
+        deadline: seconds after which the scan stops, asked or not (default: twice its estimated time, plus a second)."""
         if not 1 <= rate <= MAX_RATE:
             raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}")
-        if retries < 0 or timeout <= 0:
-            raise ScanError("retries must be 0 or more and timeout more than 0 seconds")
+        if not 0 <= retries <= MAX_RETRIES or timeout <= 0:
+            raise ScanError(f"retries must be 0-{MAX_RETRIES} and timeout more than 0 seconds")
         self.interface = interface
         self.src_mac = mac_bytes(src_mac)
         self.src_ip = _packed(src_ip)
@@ -256,6 +274,7 @@ class ArpScan:
         self._seen: set[tuple[bytes, bytes]] = set()
         self._slowest = 0.0  # seconds: the slowest answer so far
         self._after_sending = after_sending
+        self.deadline = deadline if deadline is not None else 2 * estimate_seconds(len(self.targets), rate, retries, timeout) + 1
 
     def run(self) -> ScanResult:
         own_socket = self._sock is None
@@ -290,7 +309,7 @@ class ArpScan:
                 self._after_sending = None
             self._drain(sock)
             self._drop_answered_retries()
-            if not self._fresh and not self._retry and now >= self._end():
+            if (not self._fresh and not self._retry and now >= self._end()) or now - start >= self.deadline:
                 break
             wake = self._next_wake(next_send) if senders.ready() else now + SENDERS_BUSY_WAIT
             self._wait(sock, max(0.0, wake - self._clock()))
@@ -374,6 +393,13 @@ class ScanPlan:
     own: list = field(default_factory=list)
 
 
+@dataclass
+class EchoPlan:
+    interface: str
+    mac: str
+    link_local: str
+
+
 def _ipv4_by_interface(link_facts: dict, addresses: list[dict]) -> dict[str, list[ipaddress.IPv4Interface]]:
     names = {facts["index"]: name for name, facts in link_facts.items()}
     found = collections.defaultdict(list)
@@ -390,8 +416,11 @@ def _usable(link_facts: dict, name: str) -> None:
         raise ScanError(str(exc)) from None
 
 
-def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None, source_address=None) -> list[ScanPlan]:
-    """Which interface and source address scan which network, from the host's links and addresses (as _rtnl reads them)."""
+def resolve(link_facts: dict, addresses: list[dict], networks=None, interface=None, source_address=None, force=False, ipv6=False) -> list[ScanPlan]:
+    """Which interface and source address scan which network, from the host's links and addresses (as _rtnl reads them).
+    With ipv6 and an interface that has no IPv4 network, no ARP scan at all: the echo to all nodes finds the hosts."""
+    if networks is not None and not list(networks):
+        raise ScanError("network is an empty list: no network given; give at least one network in CIDR form, or leave network out and give interface")
     nets = [parse_network(n) for n in networks or []]
     source = _parse_source(source_address)
     own = _ipv4_by_interface(link_facts, addresses)
@@ -400,21 +429,24 @@ def resolve(link_facts: dict, addresses: list[dict], networks=(), interface=None
         _usable(link_facts, interface)
         if not nets:
             nets = [a.network for a in own[interface] if a.network.prefixlen < 32]
+            if not nets and ipv6 and source is None:
+                return []
             if not nets:
-                raise ScanError(f"{interface} has no IPv4 network to scan: give network (and source_address)")
+                raise ScanError(f"interface {interface} has no IPv4 network to scan: give network (and source_address), or ipv6: true for its IPv6 link")
         for net in nets:
             src = source or _source_in(own[interface], net)
             if src is None:
-                raise ScanError(f"{interface} has no address in {net}: give source_address, an address of {net} to ask from")
-            _plan(plans, interface, link_facts, src, net, own)
+                raise ScanError(f"interface {interface} has no address in network {net}: give source_address, an address of {net} to ask from "
+                                "(0.0.0.0 asks as a duplicate-address probe)")
+            _plan(plans, interface, link_facts, src, net, own, force)
         return list(plans.values())
     for net in nets:
         candidates = [name for name in sorted(own) if name != "lo" and _source_in(own[name], net)]
         if not candidates:
-            raise ScanError(f"no interface of this host has an address in {net}: give interface and source_address")
+            raise ScanError(f"network {net}: no interface of this host has an address in it: give interface and source_address")
         name = candidates[0]
         _usable(link_facts, name)
-        _plan(plans, name, link_facts, source or _source_in(own[name], net), net, own)
+        _plan(plans, name, link_facts, source or _source_in(own[name], net), net, own, force)
     return list(plans.values())
 
 
@@ -422,9 +454,12 @@ def _parse_source(text):
     if text is None:
         return None
     try:
-        return ipaddress.IPv4Address(str(text))
+        source = ipaddress.IPv4Address(str(text).strip())
     except ValueError:
         raise ScanError(f"source_address {text!r} is not an IPv4 address") from None
+    if source.is_multicast or source.is_loopback or source == ipaddress.IPv4Address("255.255.255.255"):
+        raise ScanError(f"source_address {source} is a multicast, loopback or broadcast address: no host may send ARP from it (force does not lift this)")
+    return source
 
 
 def _source_in(addresses, net):
@@ -433,52 +468,165 @@ def _source_in(addresses, net):
     return (inside or [a.ip for a in addresses if a.network.prefixlen < 32 and a.network.overlaps(net)] or [None])[0]
 
 
-def _plan(plans, name, link_facts, src, net, own) -> None:
-    plan = plans.setdefault((name, str(src)), ScanPlan(name, link_facts[name]["mac"], str(src), own=[a.ip for a in own[name]]))
+def _check_source(name, src, net, held, force) -> None:
+    """The requests' sender address must be the interface's own, or 0.0.0.0, unless forced: see the module docstring."""
+    if net.prefixlen < 31 and src == net.broadcast_address:
+        raise ScanError(f"source_address {src} is the broadcast address of network {net}: no host may send ARP from it (force does not lift this)")
+    if src == UNSPECIFIED or src in held or force:
+        return
+    raise ScanError(f"source_address {src} is not an address of interface {name}: asking from it would make every host that hears the "
+                    f"requests send {src}'s traffic to this host. Give an address {name} holds, 0.0.0.0 (a duplicate-address probe, "
+                    "which changes no host's ARP cache), or force: true when the address is this host's to use")
+
+
+def _plan(plans, name, link_facts, src, net, own, force=False) -> None:
+    held = [a.ip for a in own[name]]
+    _check_source(name, src, net, held, force)
+    plan = plans.setdefault((name, str(src)), ScanPlan(name, link_facts[name]["mac"], str(src), own=held))
     plan.networks.append(net)
 
 
-def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeout=DEFAULT_TIMEOUT, allow_large=False, all_hosts=False) -> dict:
-    """Scan every plan (one after the other) and return the result as pi_discover documents it."""
+def echo_plans(link_facts: dict, addresses: list[dict], interfaces) -> list[EchoPlan]:
+    """The IPv6 echo's interface, MAC and link-local source for each interface scanned; refused in words when one has none."""
+    plans = []
+    for name in interfaces:
+        _usable(link_facts, name)
+        source = link_local_of(addresses, link_facts[name]["index"])
+        if source is None:
+            raise ScanError(f"ipv6: interface {name} has no usable IPv6 link-local address (IPv6 is disabled on it, or the address is still "
+                            "in duplicate address detection): enable IPv6 on it, or leave ipv6 off")
+        plans.append(EchoPlan(name, link_facts[name]["mac"], source))
+    return plans
+
+
+class _EchoThread(threading.Thread):
+    """The IPv6 echo of one interface, run while the ARP scans send and listen."""
+
+    def __init__(self, plan: EchoPlan, timeout: float):
+        super().__init__(daemon=True)
+        self.plan, self.timeout, self.replies, self.error = plan, timeout, [], None
+
+    def run(self) -> None:
+        try:
+            self.replies = EchoScan(self.plan.interface, self.plan.mac, self.plan.link_local, self.timeout).run()
+        except EchoError as exc:
+            self.error = exc
+
+    def result(self) -> list:
+        self.join()
+        if self.error is not None:
+            raise ScanError(f"ipv6: {self.error}")
+        return self.replies
+
+
+def _host(classifier, ip, mac, rtt_ms, interface) -> dict:
+    return {"ip": ip, "mac": mac, "vendor": classifier.vendor(mac), "is_raspberry_pi": classifier.is_raspberry_pi(mac), "rtt_ms": rtt_ms,
+            "interface": interface, "ipv6_link_local": None, "hostname": None}
+
+
+def merge_echo(hosts: list[dict], replies, interface: str, classifier) -> None:
+    """Give each host the link-local address its MAC answered the echo from; a MAC that ARP did not find is a new host
+    with ip None. A modified-EUI-64 address whose MAC is a Pi's makes the host a Pi whatever MAC answered."""
+    by_mac = collections.defaultdict(list)
+    for host in hosts:
+        if host["interface"] == interface:
+            by_mac[host["mac"]].append(host)
+    for reply in sorted(replies, key=lambda r: ipaddress.IPv6Address(r.address)):
+        found = by_mac[reply.mac]
+        if not found:
+            found.append(_host(classifier, None, reply.mac, reply.rtt_ms, interface))
+            hosts.append(found[0])
+        for host in found:
+            if host["ipv6_link_local"] is None:
+                host["ipv6_link_local"] = f"{reply.address}%{interface}"
+                embedded = eui64_mac(reply.address)
+                host["is_raspberry_pi"] = host["is_raspberry_pi"] or (embedded is not None and classifier.is_raspberry_pi(embedded))
+
+
+def name_hosts(hosts: list[dict], timeout: float, resolver) -> None:
+    """Each host's name: mDNS for its IPv4 and link-local addresses, all at once per interface, `timeout` at most in all."""
+    deadline = time.monotonic() + timeout
+    for interface in sorted({h["interface"] for h in hosts}):
+        mine = [h for h in hosts if h["interface"] == interface]
+        wanted = [a for h in mine for a in (h["ip"], _plain(h["ipv6_link_local"])) if a]
+        names = resolve_names(interface, wanted, max(0.0, deadline - time.monotonic()), resolver)
+        for host in mine:
+            host["hostname"] = names.get(host["ip"]) or names.get(_plain(host["ipv6_link_local"]))
+
+
+def _plain(link_local):
+    return link_local.split("%", 1)[0] if link_local else None
+
+
+def _sort_key(host):
+    return (host["ip"] is None, ipaddress.IPv4Address(host["ip"] or 0), host["mac"])
+
+
+def check_bounds(rate, retries, timeout) -> None:
+    if not 1 <= rate <= MAX_RATE:
+        raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}: the rate bounds how hard the scan loads the LAN")
+    if not 0 <= retries <= MAX_RETRIES:
+        raise ScanError(f"retries {retries} is outside 0-{MAX_RETRIES}: a silent address is asked at most {MAX_RETRIES} more times")
+    if not 0 < timeout <= 60:
+        raise ScanError(f"timeout {timeout} is outside 0-60 seconds (more than 0)")
+
+
+def discover(plans, classifier, exclude=(), rate=DEFAULT_RATE, retries=1, timeout=DEFAULT_TIMEOUT, allow_large=False, all_hosts=False,
+             echoes=(), names=False, resolver=system_reverse_dns) -> dict:
+    """Scan every plan (one after the other, the IPv6 echoes meanwhile) and return the result as pi_discover documents it."""
     targets = [plan_targets(p.networks, exclude, p.own, allow_large) for p in plans]  # refuse bad input before sending anything
-    hosts, conflicts, asked, sent, duration = [], [], 0, 0, 0.0
+    estimate = sum(estimate_seconds(len(t), rate, retries, timeout) for t in targets)
+    if estimate > MAX_SCAN_SECONDS:
+        raise ScanError(f"{sum(len(t) for t in targets)} addresses at rate {rate}/s with retries {retries} would take about {estimate:.0f} s, "
+                        f"more than {MAX_SCAN_SECONDS} s: raise rate, lower retries, or narrow network")
+    start = time.monotonic()
+    threads = [_EchoThread(e, timeout) for e in echoes]
+    for thread in threads:
+        thread.start()
+    hosts, conflicts, asked, sent = [], [], 0, 0
     for plan, plan_targets_ in zip(plans, targets, strict=True):
         result = ArpScan(plan.interface, plan.mac, plan.source, plan_targets_, rate=rate, retries=retries, timeout=timeout,
                          after_sending=classifier.load_registry_in_background).run()
-        asked, sent, duration = asked + result.asked, sent + result.sent, duration + result.duration
+        asked, sent = asked + result.asked, sent + result.sent
         conflicts += result.conflicts()
-        for reply in result.replies:
-            hosts.append({"ip": reply.ip, "mac": reply.mac, "vendor": classifier.vendor(reply.mac),
-                          "is_raspberry_pi": classifier.is_raspberry_pi(reply.mac), "rtt_ms": reply.rtt_ms, "interface": plan.interface})
-    hosts.sort(key=lambda h: (ipaddress.IPv4Address(h["ip"]), h["mac"]))
+        hosts += [_host(classifier, reply.ip, reply.mac, reply.rtt_ms, plan.interface) for reply in result.replies]
+    ipv6_macs = set()
+    for thread in threads:
+        replies = thread.result()
+        ipv6_macs |= {(thread.plan.interface, r.mac) for r in replies}
+        merge_echo(hosts, replies, thread.plan.interface, classifier)
+    if names:
+        name_hosts(hosts, timeout, resolver)
+    hosts.sort(key=_sort_key)
     pis = [h for h in hosts if h["is_raspberry_pi"]]
     return {
         "hosts": hosts if all_hosts else pis,
         "raspberry_pis": pis,
         "conflicts": conflicts,
-        "counts": {"addresses_asked": asked, "requests_sent": sent, "responders": len({h["ip"] for h in hosts}),
-                   "raspberry_pis": len(pis), "conflicts": len(conflicts)},
+        "counts": {"addresses_asked": asked, "requests_sent": sent, "responders": len({(h["ip"], h["mac"]) for h in hosts}),
+                   "ipv6_responders": len(ipv6_macs), "raspberry_pis": len(pis), "conflicts": len(conflicts)},
         "networks": [str(n) for p in plans for n in p.networks],
-        "interfaces": sorted({p.interface for p in plans}),
-        "duration": round(duration, 3),
+        "interfaces": sorted({p.interface for p in plans} | {e.interface for e in echoes}),
+        "duration": round(time.monotonic() - start, 3),
     }
 
 
 def discover_here(network=None, interface=None, source_address=None, ouis=None, exclude=(), rate=DEFAULT_RATE, retries=1,
-                  timeout=DEFAULT_TIMEOUT, allow_large_networks=False, all_hosts=False) -> dict:
-    """The whole discovery on this host (the module on a managed node, the inventory plugin on the controller)."""
+                  timeout=DEFAULT_TIMEOUT, allow_large_networks=False, all_hosts=False, ipv6=False, names=False, reverse_dns=True,
+                  force=False, resolver=system_reverse_dns) -> dict:
+    """The whole discovery on this host (the module on a managed node, the inventory plugin on the controller).
+    resolver: the names' fallback for IPv4 addresses (reverse_dns=False: none); a lab gives its own."""
     try:
         classifier = OuiClassifier(ouis)
     except ValueError as exc:
         raise ScanError(f"ouis: {exc}") from None
-    if not 1 <= rate <= MAX_RATE:
-        raise ScanError(f"rate {rate} packets/s is outside 1-{MAX_RATE}: the rate bounds how hard the scan loads the LAN")
-    if retries < 0 or not 0 < timeout <= 60:
-        raise ScanError(f"retries must be 0 or more (got {retries}) and timeout between 0 and 60 seconds (got {timeout})")
+    check_bounds(rate, retries, timeout)
     for net in network or []:
         refuse_large(parse_network(net), allow_large_networks)
     parse_exclude(exclude)
     with Rtnl() as nl:
         link_facts, held = nl.links_by_name(), nl.addresses()
-    plans = resolve(link_facts, held, network, interface, source_address)
-    return discover(plans, classifier, exclude, rate, retries, timeout, allow_large_networks, all_hosts)
+    plans = resolve(link_facts, held, network, interface, source_address, force, ipv6)
+    echoes = echo_plans(link_facts, held, sorted({p.interface for p in plans} | ({interface} if interface else set()))) if ipv6 else []
+    return discover(plans, classifier, exclude, rate, retries, timeout, allow_large_networks, all_hosts, echoes, names,
+                    resolver if reverse_dns else None)

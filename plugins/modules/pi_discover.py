@@ -16,6 +16,9 @@ description:
     registry copy lacks (88:a2:9e, assigned in 2025), from the collection's own data.
   - Replies from addresses that were not asked are ignored. One address answered from two MAC addresses is reported
     in RV(conflicts).
+  - With O(ipv6=true) it also sends one ICMPv6 echo request to all nodes (V(ff02::1)) on each interface scanned and
+    merges the answers with the ARP results by MAC, so hosts with no IPv4 address are found too.
+  - With O(names=true) it asks each host's name over mDNS, then the system's reverse DNS.
   - The scan changes nothing on the host, so it runs in check mode too and always reports C(changed=false).
 version_added: 0.1.0
 author:
@@ -37,7 +40,16 @@ options:
     description:
       - The sender address put in the requests. Needed when O(interface) has no address in the scanned network;
         by default the interface's own address in that network.
+      - It must be an address the interface holds, or V(0.0.0.0), which asks as a duplicate-address probe (RFC 5227) and
+        changes no host's ARP cache. Any other address would make every host that hears the requests send that
+        address's traffic to this host; O(force=true) allows it for an address this host may use.
+      - Multicast, loopback and broadcast addresses are refused always.
     type: str
+  force:
+    description:
+      - Allow a O(source_address) the interface does not hold.
+    type: bool
+    default: false
   ouis:
     description:
       - MAC prefixes (three octets, V(b8:27:eb)) that mark a host as a Raspberry Pi.
@@ -56,7 +68,9 @@ options:
     default: 10000
   retries:
     description:
-      - How many more times an address that stayed silent is asked. Addresses that answered are never asked again.
+      - How many more times an address that stayed silent is asked (0 to 10). Addresses that answered are never asked again.
+      - A scan estimated to take more than 300 seconds (addresses times attempts at O(rate), plus O(timeout)) is refused
+        before anything is sent, and a scan stops at twice its estimate whatever happens.
     type: int
     default: 1
   timeout:
@@ -66,6 +80,31 @@ options:
         late). After a retry the scan also listens 0.15 s plus the slowest answer seen so far, at most O(timeout).
     type: float
     default: 0.5
+  ipv6:
+    description:
+      - Also send one ICMPv6 echo request to V(ff02::1) on each interface scanned, from its link-local address, and
+        listen O(timeout) for the answers (while the ARP scan runs). Each answer's source MAC comes from its Ethernet
+        header; it is merged with the ARP results by MAC and gives the host RV(hosts[].ipv6_link_local). A host that
+        answered only the echo has RV(hosts[].ip) null.
+      - With O(interface) and no IPv4 network on it, only the echo is sent (a segment without DHCP).
+      - A host whose link-local address is a modified EUI-64 one made from a Raspberry Pi MAC is a Pi, whatever MAC answered.
+      - Hosts with C(net.ipv6.icmp.echo_ignore_multicast=1), IPv6 disabled, or a firewall dropping echo requests are not found this way.
+    type: bool
+    default: false
+  names:
+    description:
+      - Ask each host found for its name with an mDNS reverse (PTR) query with the unicast-response bit, to V(224.0.0.251)
+        for its IPv4 address and to V(ff02::fb) for its link-local address, all at once from one socket on the scanning
+        interface; then, for IPv4 addresses mDNS did not name, the system's reverse DNS (see O(reverse_dns)).
+      - Adds O(timeout) at most to the scan. Raspberry Pi OS answers through avahi-daemon (V(raspberrypi.local)).
+    type: bool
+    default: false
+  reverse_dns:
+    description:
+      - With O(names=true), ask the system's resolver (C(/etc/hosts), then DNS) for IPv4 addresses mDNS did not name.
+        Turn it off to keep every query on the LAN.
+    type: bool
+    default: true
   exclude:
     description:
       - Addresses or networks not to ask.
@@ -112,26 +151,45 @@ EXAMPLES = r"""
     exclude:
       - 192.168.1.1
 
-- name: Scan a network the interface has no address in, asking from a spare address
+- name: Scan a network the interface has no address in, asking as a duplicate-address probe (no cache learns from it)
   layer2.linux.pi_discover:
     interface: eth1
     network: 10.9.0.0/24
-    source_address: 10.9.0.250
+    source_address: 0.0.0.0
+
+- name: Every Pi on a segment without DHCP, by IPv6 link-local address, with its mDNS name
+  layer2.linux.pi_discover:
+    interface: eth0
+    ipv6: true
+    names: true
+  register: found
+
+- name: Their names and addresses
+  ansible.builtin.debug:
+    msg: "{{ found.raspberry_pis | map(attribute='hostname') | list }} {{ found.raspberry_pis | map(attribute='ipv6_link_local') | list }}"
 """
 
 RETURN = r"""
 hosts:
   description:
-    - The hosts that answered (only the Raspberry Pis unless O(all_hosts=true)), sorted by address.
+    - The hosts that answered (only the Raspberry Pis unless O(all_hosts=true)), sorted by IPv4 address; hosts without one last, by MAC.
     - An address answered from two MACs (see RV(conflicts)) has one entry per MAC.
   returned: success
   type: list
   elements: dict
   contains:
     ip:
-      description: The IPv4 address that answered.
+      description: The IPv4 address that answered; null for a host that answered only the IPv6 echo (O(ipv6=true)).
       type: str
       sample: 192.168.1.23
+    ipv6_link_local:
+      description: The link-local address the host answered the IPv6 echo from, with the scanning interface as its zone; null without O(ipv6=true) or an answer.
+      type: str
+      sample: fe80::ba27:ebff:fe12:3456%eth0
+    hostname:
+      description: The host's name from mDNS (or the system's reverse DNS); null without O(names=true) or a name.
+      type: str
+      sample: pi-kitchen.local
     mac:
       description: The MAC address it answered from.
       type: str
@@ -141,7 +199,7 @@ hosts:
       type: str
       sample: Raspberry Pi Trading Ltd
     is_raspberry_pi:
-      description: Whether the MAC starts with one of O(ouis).
+      description: Whether the MAC starts with one of O(ouis), or the host's link-local address is a modified EUI-64 one made from such a MAC.
       type: bool
       sample: true
     rtt_ms:
@@ -164,10 +222,10 @@ conflicts:
   elements: dict
   sample: [{"ip": "192.168.1.50", "macs": ["b8:27:eb:00:00:01", "02:00:5e:00:00:09"]}]
 counts:
-  description: How many addresses were asked, requests sent, hosts that answered, Raspberry Pis and conflicts.
+  description: How many addresses were asked, requests sent, hosts that answered, MACs that answered the IPv6 echo, Raspberry Pis and conflicts.
   returned: success
   type: dict
-  sample: {"addresses_asked": 254, "requests_sent": 460, "responders": 48, "raspberry_pis": 12, "conflicts": 0}
+  sample: {"addresses_asked": 254, "requests_sent": 460, "responders": 48, "ipv6_responders": 40, "raspberry_pis": 12, "conflicts": 0}
 networks:
   description: The networks scanned.
   returned: success
@@ -181,7 +239,7 @@ interfaces:
   elements: str
   sample: [eth0]
 duration:
-  description: Seconds the scan took.
+  description: Seconds the scan took, names included.
   returned: success
   type: float
   sample: 0.48
@@ -199,6 +257,7 @@ def main():
             network=dict(type="list", elements="str"),
             interface=dict(type="str"),
             source_address=dict(type="str"),
+            force=dict(type="bool", default=False),
             ouis=dict(type="list", elements="str"),
             all_hosts=dict(type="bool", default=False),
             rate=dict(type="int", default=DEFAULT_RATE),
@@ -206,6 +265,9 @@ def main():
             timeout=dict(type="float", default=DEFAULT_TIMEOUT),
             exclude=dict(type="list", elements="str", default=[]),
             allow_large_networks=dict(type="bool", default=False),
+            ipv6=dict(type="bool", default=False),
+            names=dict(type="bool", default=False),
+            reverse_dns=dict(type="bool", default=True),
         ),
         required_one_of=[("network", "interface")],
         supports_check_mode=True,

@@ -15,7 +15,8 @@ import pytest
 from ansible_collections.layer2.linux.plugins.module_utils import _scan
 from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import build_request, parse_reply
 from ansible_collections.layer2.linux.plugins.module_utils._iface import ARPHRD_ETHER, mac_bytes
-from ansible_collections.layer2.linux.plugins.module_utils._scan import ArpScan, ScanError, plan_targets, resolve
+from ansible_collections.layer2.linux.plugins.module_utils._oui import OuiClassifier
+from ansible_collections.layer2.linux.plugins.module_utils._scan import ArpScan, ScanError, check_bounds, plan_targets, resolve
 
 from tests.lab import arp
 
@@ -239,15 +240,56 @@ def test_a_network_finds_its_interface():
     ({"interface": "eth7"}, "interface 'eth7' does not exist on this host"),
     ({"interface": "lo"}, "interface lo has no Ethernet address"),
     ({"interface": "eth1"}, "interface eth1 is down: bring it up before scanning on it"),
-    ({"interface": "eth0", "networks": ["203.0.113.0/24"]}, "eth0 has no address in 203.0.113.0/24: give source_address"),
-    ({"networks": ["203.0.113.0/24"]}, "no interface of this host has an address in 203.0.113.0/24"),
+    ({"interface": "eth0", "networks": ["203.0.113.0/24"]}, "interface eth0 has no address in network 203.0.113.0/24: give source_address"),
+    ({"networks": ["203.0.113.0/24"]}, "network 203.0.113.0/24: no interface of this host has an address in it"),
     ({"interface": "eth0", "source_address": "300.1.1.1"}, "is not an IPv4 address"),
+    ({"interface": "eth0", "networks": []}, "network is an empty list: no network given"),
+    ({"networks": []}, "no network given"),
+    ({"interface": "eth0", "source_address": "192.0.2.7"}, "source_address 192.0.2.7 is not an address of interface eth0"),
+    ({"interface": "eth0", "source_address": "198.51.100.1"}, "is not an address of interface eth0"),  # eth1's, not eth0's
+    ({"interface": "eth0", "source_address": "192.0.2.255"}, "is the broadcast address of network 192.0.2.0/24"),
+    ({"interface": "eth0", "source_address": "192.0.2.255", "force": True}, "force does not lift this"),
+    ({"interface": "eth0", "source_address": "224.0.0.1", "force": True}, "multicast, loopback or broadcast"),
+    ({"interface": "eth0", "source_address": "255.255.255.255", "force": True}, "multicast, loopback or broadcast"),
+    ({"interface": "eth0", "source_address": "127.0.0.1"}, "multicast, loopback or broadcast"),
+    ({"interface": "eth2"}, "interface 'eth2' does not exist"),
 ])
 def test_resolution_refuses_clearly(kwargs, message):
     with pytest.raises(ScanError, match=message):
         resolve(LINKS, ADDRESSES, **kwargs)
 
 
-def test_a_source_address_allows_a_foreign_network():
-    [plan] = resolve(LINKS, ADDRESSES, networks=["203.0.113.0/24"], interface="eth0", source_address="203.0.113.250")
+def test_a_foreign_network_is_asked_from_0_0_0_0_or_a_forced_address():
+    [plan] = resolve(LINKS, ADDRESSES, networks=["203.0.113.0/24"], interface="eth0", source_address="0.0.0.0")
+    assert plan.source == "0.0.0.0"
+    [plan] = resolve(LINKS, ADDRESSES, networks=["203.0.113.0/24"], interface="eth0", source_address="203.0.113.250", force=True)
     assert plan.source == "203.0.113.250"
+
+
+def test_an_interface_without_ipv4_is_scanned_over_ipv6_only():
+    links = dict(LINKS, eth3={"index": 4, "link_type": ARPHRD_ETHER, "mac": "02:00:5e:00:00:03", "up": True})
+    assert resolve(links, ADDRESSES, interface="eth3", ipv6=True) == []
+    with pytest.raises(ScanError, match="has no IPv4 network to scan"):
+        resolve(links, ADDRESSES, interface="eth3")
+
+
+@pytest.mark.parametrize("options, message", [({"rate": 0, "retries": 1, "timeout": 0.5}, "rate 0"),
+                                              ({"rate": 10, "retries": 11, "timeout": 0.5}, "retries 11 is outside 0-10"),
+                                              ({"rate": 10, "retries": -1, "timeout": 0.5}, "retries -1 is outside 0-10"),
+                                              ({"rate": 10, "retries": 1, "timeout": 61}, "timeout 61 is outside 0-60")])
+def test_bounds_name_the_option(options, message):
+    with pytest.raises(ScanError, match=message):
+        check_bounds(**options)
+
+
+def test_a_scan_estimated_beyond_the_bound_is_refused_before_sending(monkeypatch):
+    monkeypatch.setattr(_scan, "ArpScan", None)  # nothing may be sent
+    plan = _scan.ScanPlan("eth0", ME_MAC, ME_IP, [ipaddress.IPv4Network("10.0.0.0/16")])
+    with pytest.raises(ScanError, match=r"65534 addresses at rate 100/s with retries 2 would take about 1967 s"):
+        _scan.discover([plan], OuiClassifier(), rate=100, retries=2)
+
+
+def test_the_engine_stops_at_its_deadline_whatever_happens():
+    lan = SimulatedLan({})
+    result = simulated_engine(lan, [f"192.0.2.{n}" for n in range(2, 200)], rate=10, retries=3, deadline=1.0).run()
+    assert 1.0 <= result.duration < 1.2 and len(lan.requests) <= 12
