@@ -7,9 +7,11 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
-from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan, refuse_unassignable
 from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
+
+ARPHRD_LOOPBACK = 772  # include/uapi/linux/if_arp.h
 
 
 def checked_name(name) -> str:
@@ -18,13 +20,6 @@ def checked_name(name) -> str:
         return check_interface_name(name)
     except ValueError as exc:
         raise AddressError(str(exc)) from None
-
-
-def interface_index(nl, name: str) -> int:
-    link = nl.link(name)
-    if link is None:
-        raise AddressError(f"interface {name} does not exist on this host")
-    return link["index"]
 
 
 def current_addresses(nl, index: int) -> list:
@@ -37,14 +32,34 @@ def requests(index: int, remove, add, nodad: bool = False) -> list:
 
 
 def apply(nl, interface: str, index: int, remove, add, nodad: bool = False) -> None:
-    """Every change in one batch; the kernel handles them in order and a refused one does not stop the others."""
+    """Every change in one batch; the kernel handles them in order and a refused one does not stop the others, so when
+    one is refused the others are undone: the task fails with the interface as it was (flags and lifetimes aside)."""
     labels = [f"removing {r.with_prefixlen} from {interface}" for r in remove] + [f"adding {a.with_prefixlen} on {interface}" for a in add]
     results = nl.batch(requests(index, remove, add, nodad))
     refused = rt.refusals(results, labels)
     if refused:
-        done = sum(r is None for r in results)
-        made = {0: "; nothing was changed", 1: " (the other change was made)"}.get(done, f" (the other {done} changes were made)")
-        raise AddressError(refused + made)
+        raise AddressError(refused + undo(nl, interface, index, remove, add))
+
+
+def undo(nl, interface: str, index: int, remove, add) -> str:
+    """Put back the addresses removed and take away those added; says how that went, for the failure message."""
+    now = current_addresses(nl, index)
+    back = [rt.address_change(rt.RTM_DELADDR, index, a) for a in add if a in now]
+    back += [rt.address_change(rt.RTM_NEWADDR, index, r, True) for r in remove if r not in now]
+    if not back:
+        return "; nothing was changed"
+    left = [r for r in nl.batch(back) if r is not None]
+    if left:
+        return f"; the other changes were made and {len(left)} of them could not be undone: {', '.join(map(str, left))}"
+    return f"; the {len(back)} other changes were undone, so nothing was changed"
+
+
+def ipv6_disabled(interface: str) -> bool:
+    try:
+        with open(f"/proc/sys/net/ipv6/conf/{interface}/disable_ipv6", encoding="ascii") as handle:
+            return handle.read().strip() == "1"
+    except FileNotFoundError:
+        return True  # no IPv6 in this kernel, or none on this interface
 
 
 def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: bool = False, force: bool = False, nodad: bool = False,
@@ -54,11 +69,19 @@ def ensure_addresses(interface: str, cidrs, state: str = "present", exclusive: b
     nodad only shapes the IPv6 addresses this task adds; an address already held is kept as it is, whatever its flags.
     """
     checked_name(interface)
-    wanted = parse_cidrs(cidrs)
+    wanted = parse_cidrs(cidrs, interface)
     with rt.Rtnl() as nl:
-        index = interface_index(nl, interface)
+        link = nl.link(interface)
+        if link is None:
+            raise AddressError(f"interface {interface} does not exist on this host")
+        index = link["index"]
         before = current_addresses(nl, index)
         remove, add = plan(before, wanted, state, exclusive)
+        refuse_unassignable(add, loopback=link["link_type"] == ARPHRD_LOOPBACK)
+        if any(a.version == 6 for a in add) and ipv6_disabled(interface):
+            raise AddressError(f"IPv6 is disabled on {interface} (net.ipv6.conf.{interface.replace('.', '/')}.disable_ipv6 = 1), so "
+                               f"{', '.join(a.with_prefixlen for a in add if a.version == 6)} cannot be added; enable it or leave them out; "
+                               "nothing was changed")
         cut = carries_management([r.with_prefixlen for r in remove], environ)
         if cut and not force:
             raise AddressError(refusal(f"remove {cut} from {interface}", cut))

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
-from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, refuse_unassignable
 from ansible_collections.layer2.linux.plugins.module_utils._address_plan import plan as plan_addresses
 from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
@@ -84,7 +84,8 @@ def validate(spec: dict, where: str) -> dict:
     spec["egress_qos_map"] = qos_map(spec["egress_qos_map"], where, "egress_qos_map", from_max=0xFFFFFFFF, to_max=7)
     if spec["addresses"] is not None:
         try:
-            spec["addresses"] = parse_cidrs(spec["addresses"])
+            spec["addresses"] = parse_cidrs(spec["addresses"], spec["name"])
+            refuse_unassignable(spec["addresses"])
         except AddressError as exc:
             raise VlanError(f"{where}: {exc}") from None
     return spec

@@ -16,8 +16,11 @@ description:
   - Removing the address that carries the current management connection (the server address in C(SSH_CONNECTION))
     is refused unless O(force=true).
   - Bad input (an address that is not in CIDR form, an interface name Linux does not allow or that does not exist) is refused before anything is changed.
-    A change the kernel refuses fails the task with the kernel's reason, naming the address; the other changes of the
-    batch are made, and the message says so.
+    So are addresses the kernel will not hold on an interface (C(::1) except on loopback, C(::), C(0.0.0.0), IPv6
+    multicast), IPv6 addresses on an interface where IPv6 is disabled, and one address listed with two prefix lengths.
+  - All or nothing. A change the kernel still refuses fails the task with the kernel's reason, naming the address; the
+    other changes of the batch are undone (a removed address comes back without its old flags and lifetimes), and the
+    message says so.
 author:
   - layer2.linux contributors (@layer2-linux)
 extends_documentation_fragment:
@@ -35,6 +38,8 @@ options:
     description:
       - Addresses in CIDR form, IPv4 or IPv6, for example C(192.0.2.10/24) or C(2001:db8::10/64).
       - A bare address means a host prefix (C(/32) or C(/128)), as with C(ip addr add).
+      - A zone (C(fe80::1%eth0/64)) is accepted when it names O(interface), and dropped; a zone naming another interface is refused.
+      - With O(state=present) each address is listed once; the same address with two prefix lengths is refused as a contradiction.
       - With O(state=absent) the prefix length does not matter; the address is removed whatever length it is held with.
     type: list
     elements: str

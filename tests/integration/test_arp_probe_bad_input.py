@@ -32,7 +32,7 @@ CASES = {
 }
 
 
-lab, refused, test_refused_in_words_naming_the_option, test_no_neighbour_moved_and_nothing_changed = neighbour_suite(MODULE, CASES)
+lab, refused, test_refused_in_words_naming_the_option, test_nothing_changed = neighbour_suite(MODULE, CASES)
 
 
 def test_the_neighbour_tables_do_show_a_probe_from_another_hosts_address(refused, lab):

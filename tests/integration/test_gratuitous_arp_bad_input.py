@@ -35,4 +35,4 @@ CASES = {
 }
 
 
-lab, refused, test_refused_in_words_naming_the_option, test_no_neighbour_moved_and_nothing_changed = neighbour_suite(MODULE, CASES)
+lab, refused, test_refused_in_words_naming_the_option, test_nothing_changed = neighbour_suite(MODULE, CASES)

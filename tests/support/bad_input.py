@@ -180,26 +180,35 @@ def lab_for_module(spec: dict):
         lab.down()
 
 
-def neighbour_suite(module: str, cases: dict):
-    """The fixtures and tests of an ARP module's bad-input test module: the cases run on a of lan_lab() in one playbook,
-    each refused in words, and gw's and b's neighbour tables (gw knowing b's MAC beforehand) the same after the run.
-    Assign the result to (lab, refused, test_refused_in_words_naming_the_option, test_no_neighbour_moved_and_nothing_changed)."""
+def suite(module: str, cases: dict, make_lab, host: str, precondition=None, **snapshot):
+    """The fixtures and tests of a bad-input test module: the cases run on `host` of the lab make_lab() yields, in one
+    playbook, each refused in words, and the world (with what `snapshot` adds) the same after the run.
+    Assign the result to (lab, refused, test_refused_in_words_naming_the_option, test_nothing_changed)."""
     import pytest
 
     @pytest.fixture(scope="module")
     def lab():
-        yield from lan_lab()
+        yield from make_lab()
 
     @pytest.fixture(scope="module")
     def refused(lab):
-        return refused_run(lab, "a", module, cases, neighbours=["gw", "b"])
+        return refused_run(lab, host, module, cases, **snapshot)
 
     @pytest.mark.parametrize("case_id", list(cases))
     def test_refused_in_words_naming_the_option(refused, case_id):
         assert_refused_in_words(refused.run, case_id, *cases[case_id][1])
 
-    def test_no_neighbour_moved_and_nothing_changed(refused):
-        assert ("192.0.2.20", "eth0", "02:00:5e:00:00:14") in refused.before["gw neighbours"], "gw knows b before the run"
+    def test_nothing_changed(refused):
+        if precondition:
+            precondition(refused.before)
         refused.assert_unchanged()
 
-    return lab, refused, test_refused_in_words_naming_the_option, test_no_neighbour_moved_and_nothing_changed
+    return lab, refused, test_refused_in_words_naming_the_option, test_nothing_changed
+
+
+def neighbour_suite(module: str, cases: dict):
+    """suite() for an ARP module: the cases run on a of lan_lab(), and gw's and b's neighbour tables are compared too."""
+    def gw_knows_b(before):
+        assert ("192.0.2.20", "eth0", "02:00:5e:00:00:14") in before["gw neighbours"], "gw knows b before the run"
+
+    return suite(module, cases, lan_lab, "a", precondition=gw_knows_b, neighbours=["gw", "b"])

@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
-from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, plan, refuse_unassignable
 
 
 def cidrs(*values):
@@ -47,3 +48,28 @@ def test_absent_matches_by_address_whatever_the_prefix():
 
 def test_nothing_to_do_is_empty():
     assert plan(cidrs("192.0.2.10/24"), cidrs("192.0.2.10/24"), "present", True) == ([], [])
+
+
+def test_a_zone_naming_the_interface_is_dropped_and_another_refused():
+    assert [str(a) for a in parse_cidrs(["fe80::1%eth0/64"], "eth0")] == ["fe80::1/64"]
+    with pytest.raises(AddressError, match="names the zone 'eth1', but the interface is eth0"):
+        parse_cidrs(["fe80::1%eth1/64"], "eth0")
+
+
+@pytest.mark.parametrize("cidr, words", [
+    ("::1/128", "::1 lives on the loopback interface only"),
+    ("::/128", "it is the unspecified address"),
+    ("0.0.0.0/8", "it is the unspecified address"),
+    ("ff02::5/128", "IPv6 multicast addresses are groups"),
+])
+def test_what_the_kernel_will_not_hold_is_refused_first(cidr, words):
+    with pytest.raises(AddressError, match=re.escape(words)):
+        refuse_unassignable(parse_cidrs(["10.50.0.9/24", cidr]))
+    refuse_unassignable(parse_cidrs(["::1/128"]), loopback=True)
+
+
+def test_one_address_with_two_prefix_lengths_is_a_contradiction():
+    wanted = [ipaddress.ip_interface("10.0.0.1/24"), ipaddress.ip_interface("10.0.0.1/25")]
+    with pytest.raises(AddressError, match=re.escape("(10.0.0.1/24 and 10.0.0.1/25)")):
+        plan([], wanted, "present", False)
+    assert plan([ipaddress.ip_interface("10.0.0.1/24")], wanted, "absent", False)[0] == [ipaddress.ip_interface("10.0.0.1/24")]
