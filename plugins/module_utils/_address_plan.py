@@ -44,6 +44,17 @@ def refuse_unassignable(wanted, loopback: bool = False) -> None:
             raise AddressError(f"address {iface.with_prefixlen} cannot be put on an interface: {why}; nothing was changed")
 
 
+def refuse_two_lengths(wanted) -> None:
+    """One address listed with two prefix lengths is a contradiction (an interface holds an address once)."""
+    lengths = {}
+    for w in wanted:
+        lengths.setdefault(w.ip, []).append(w.with_prefixlen)
+    twice = [" and ".join(given) for given in lengths.values() if len(given) > 1]
+    if twice:
+        raise AddressError(f"addresses lists the same address with two prefix lengths ({'; '.join(twice)}); an interface holds an address "
+                           "once, so give each address with one prefix length")
+
+
 def plan(current, wanted, state: str, exclusive: bool) -> tuple[list, list]:
     """(to_remove, to_add) turning the current addresses into what is asked; pure, ip_interface objects in and out.
 
@@ -54,14 +65,8 @@ def plan(current, wanted, state: str, exclusive: bool) -> tuple[list, list]:
     if state == "absent":
         unwanted = {w.ip for w in wanted}
         return [c for c in current if c.ip in unwanted], []
-    lengths = {}
-    for w in wanted:
-        lengths.setdefault(w.ip, []).append(w.with_prefixlen)
-    twice = [" and ".join(given) for given in lengths.values() if len(given) > 1]
-    if twice:
-        raise AddressError(f"addresses lists the same address with two prefix lengths ({'; '.join(twice)}); an interface holds an address "
-                           "once, so give each address with one prefix length")
-    wanted_ips = set(lengths)
+    refuse_two_lengths(wanted)
+    wanted_ips = {w.ip for w in wanted}
     remove = [c for c in current if c not in wanted and (c.ip in wanted_ips or (exclusive and not _is_link_local(c)))]
     add = [w for w in wanted if w not in current]
     return remove, add

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
-from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, refuse_unassignable
+from ansible_collections.layer2.linux.plugins.module_utils._address_plan import AddressError, parse_cidrs, refuse_two_lengths, refuse_unassignable
 from ansible_collections.layer2.linux.plugins.module_utils._address_plan import plan as plan_addresses
 from ansible_collections.layer2.linux.plugins.module_utils._iface import check_interface_name
 from ansible_collections.layer2.linux.plugins.module_utils._mgmt import carries_management, refusal
@@ -86,6 +86,7 @@ def validate(spec: dict, where: str) -> dict:
         try:
             spec["addresses"] = parse_cidrs(spec["addresses"], spec["name"])
             refuse_unassignable(spec["addresses"])
+            refuse_two_lengths(spec["addresses"])
         except AddressError as exc:
             raise VlanError(f"{where}: {exc}") from None
     return spec

@@ -35,7 +35,7 @@ options:
     type: int
   name:
     description:
-      - The interface name; defaults to C(<parent>.<vlan_id>). At most 15 characters (the kernel's limit). Not with O(vlans).
+      - The interface name; defaults to C(<parent>.<vlan_id>). At most 15 bytes (the kernel's limit), without C(/), C(:), C(%) or whitespace. Not with O(vlans).
       - The name identifies the VLAN; with O(state=absent) the VLAN interface of that name is removed.
     type: str
   protocol:
