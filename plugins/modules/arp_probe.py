@@ -31,10 +31,10 @@ options:
       - Sender address of the probe (IPv4 ARP sender, or IPv6 source). Defaults to the address the kernel would use
         towards O(address). Ignored with O(dad=true).
       - Naming an address moved to this host checks that the neighbour answers that address, here.
-      - It must be an address this host holds on the probing interface, or C(0.0.0.0) / C(::) (a duplicate-address
+      - "It must be an address this host holds on the probing interface, or C(0.0.0.0) / C(::) (a duplicate-address
         probe), unless O(force=true): a probe from another host's address makes every neighbour that hears it send that
         host's traffic here (ARP poisoning). Broadcast, multicast and loopback addresses are refused even with O(force).
-        This is checked before any probe is sent, in check mode too.
+        This is checked before any probe is sent, in check mode too."
     type: str
   force:
     description:

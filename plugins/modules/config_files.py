@@ -135,7 +135,7 @@ def main():
                     "removed": list(done.remove)}
             count = sum(len(v) for v in made.values())
             module.fail_json(msg=f"{os_error_words(exc, 'writing the configuration files')}; the {count} changes before it were made and "
-                                 f"are listed under written, modes_fixed and removed, nothing was rolled back", **dict(result, **made))
+                                 f"are listed under written, modes_fixed and removed, nothing was rolled back", **{**result, **made})
     module.exit_json(**result)
 
 

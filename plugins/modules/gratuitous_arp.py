@@ -19,9 +19,9 @@ description:
   - "IPv6: an unsolicited neighbour advertisement with the override flag, to all nodes (ff02::1)."
   - Frames are built in Python and sent on an C(AF_PACKET) raw socket; no C(arping) or scapy is needed.
   - Refuses to announce an address this host does not hold, because announcing someone else's address is ARP poisoning.
-  - Refuses always, O(force) or not, an O(address) or O(gateway) no single host owns: unspecified (C(0.0.0.0), C(::)),
+  - "Refuses always, O(force) or not, an O(address) or O(gateway) no single host owns: unspecified (C(0.0.0.0), C(::)),
     loopback, multicast (C(ff02::1) included), the limited broadcast C(255.255.255.255), the link-local broadcast
-    C(169.254.255.255) and the broadcast address of a subnet on the interface.
+    C(169.254.255.255) and the broadcast address of a subnet on the interface."
 author:
   - layer2.linux contributors (@layer2-linux)
 options:

@@ -55,8 +55,6 @@ def refused(lab, tmp_path_factory):
     base = tmp_path_factory.mktemp("config-files-bad-input")
     (base / "dir").mkdir()
     (base / "plain").write_text("a regular file\n")
-
-
     os.mkfifo(base / "fifo")
     sock = socket.socket(socket.AF_UNIX)
     sock.bind(str(base / "socket"))

@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,18 +145,14 @@ def lan_lab():
     def host(mac, v4, v6):
         return {"links": [{"switch": "lan", "mac": mac, "addresses": [v4, v6]}]}
 
-    lab_gen = lab_for_module({"switches": ["lan"], "hosts": {
-        "gw": host("02:00:5e:00:00:01", "192.0.2.1/24", "2001:db8::1/64"),
-        "a": host("02:00:5e:00:00:0a", "192.0.2.10/24", "2001:db8::a/64"),
-        "b": host("02:00:5e:00:00:14", "192.0.2.20/24", "2001:db8::14/64")}})
-    lab = next(lab_gen)
-    for here, there in (("gw", "192.0.2.20"), ("gw", "192.0.2.10"), ("b", "192.0.2.1"), ("b", "192.0.2.10"),
-                        ("gw", "2001:db8::14"), ("gw", "2001:db8::a"), ("b", "2001:db8::1"), ("b", "2001:db8::a")):
-        lab.run(here, ["ping", "-c1", "-W2", there])
-    try:
+    with built_lab({"switches": ["lan"], "hosts": {
+            "gw": host("02:00:5e:00:00:01", "192.0.2.1/24", "2001:db8::1/64"),
+            "a": host("02:00:5e:00:00:0a", "192.0.2.10/24", "2001:db8::a/64"),
+            "b": host("02:00:5e:00:00:14", "192.0.2.20/24", "2001:db8::14/64")}}) as lab:
+        for here, there in (("gw", "192.0.2.20"), ("gw", "192.0.2.10"), ("b", "192.0.2.1"), ("b", "192.0.2.10"),
+                            ("gw", "2001:db8::14"), ("gw", "2001:db8::a"), ("b", "2001:db8::1"), ("b", "2001:db8::a")):
+            lab.run(here, ["ping", "-c1", "-W2", there])
         yield lab
-    finally:
-        lab_gen.close()
 
 
 def assert_unchanged(before: dict, after: dict) -> None:
@@ -163,8 +160,9 @@ def assert_unchanged(before: dict, after: dict) -> None:
     assert not changed, f"a refused task changed the world: {changed}"
 
 
-def lab_for_module(spec: dict):
-    """A lab for a whole test module (one playbook run serves all its cases): a generator for a module-scoped fixture."""
+@contextmanager
+def built_lab(spec: dict):
+    """A lab from topology data, settled, torn down on leaving."""
     import pytest
 
     if os.geteuid() != 0:
@@ -178,6 +176,12 @@ def lab_for_module(spec: dict):
         yield lab
     finally:
         lab.down()
+
+
+def lab_for_module(spec: dict):
+    """A lab for a whole test module (one playbook run serves all its cases): a generator for a module-scoped fixture."""
+    with built_lab(spec) as lab:
+        yield lab
 
 
 def suite(module: str, cases: dict, make_lab, host: str, precondition=None, **snapshot):
