@@ -203,10 +203,10 @@ def test_an_interface_without_ipv4_is_scanned_over_ipv6(lan6):
     hosts = by_mac(result["hosts"])
     assert result["networks"] == [] and result["counts"]["addresses_asked"] == 0
     assert all(h["ip"] is None for h in hosts.values())
-    for name, (mac, *_rest) in HOSTS.items():
+    for name, (mac, _ip, avahi, _sysctl) in HOSTS.items():
         if name not in NO_ECHO:
             assert hosts[mac]["ipv6_link_local"] == expected_link_local(name)
-            assert hosts[mac]["hostname"] == (NAMES[name] if name in NAMES and HOSTS[name][2] else None), name
+            assert hosts[mac]["hostname"] == (NAMES[name] if avahi else None), name  # no fallback for link-local addresses
 
 
 def pi_ssh_name():
