@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the demo and the test tiers need (as root), only when one is missing.
 set -eu
-packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git openssh-client openssh-server shellcheck avahi-daemon)
+packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git openssh-client openssh-server shellcheck avahi-daemon dnsmasq-base busybox)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

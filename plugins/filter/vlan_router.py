@@ -9,6 +9,7 @@ Documentation: vlan_router_plan.yml, vlan_router_changes.yml and vlan_router_pro
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -133,6 +134,119 @@ def _files(settings: dict, backend: str, present: list[dict], paths: dict, layou
     return files
 
 
+MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+LEASE_TIME = re.compile(r"^([0-9]+[smhdw]?|infinite)$")
+
+
+def _domain(value: str, where: str) -> str:
+    name = str(value).lower().rstrip(".")
+    if not name or len(name) > 253 or not all(LABEL.match(label) for label in name.split(".")):
+        raise PlanError(f"{where}: {value!r} is not a DNS name (labels of letters, digits and hyphens, such as tenant1.internal)")
+    return name
+
+
+def _address(value, where: str) -> ipaddress.IPv4Address:
+    try:
+        return ipaddress.IPv4Address(str(value))
+    except ValueError:
+        raise PlanError(f"{where}: {value!r} is not an IPv4 address") from None
+
+
+def _dhcp_vlan(vlan: dict) -> dict:
+    """One VLAN's dhcp variables checked against its addresses -> what dnsmasq's file prints for it."""
+    where = f"VLAN {vlan['id']} dhcp"
+    dhcp = dict(vlan["dhcp"])
+    own = [ipaddress.ip_interface(address) for address in vlan["addresses"] if ":" not in address]
+    if not own:
+        raise PlanError(f"{where}: the VLAN has no IPv4 address; DHCP serves the subnet of one of the router's addresses (give the VLAN one)")
+    subnets = [address.network for address in own]
+
+    def subnet_of(address, what):
+        found = next((net for net in subnets if address in net and address not in (net.network_address, net.broadcast_address)), None)
+        if found is None:
+            raise PlanError(f"{where}: {what} {address} is outside the VLAN's subnet{'s' if len(subnets) > 1 else ''} "
+                            f"{', '.join(map(str, subnets))} (or is its network or broadcast address)")
+        return found
+
+    lease_time = str(dhcp.get("lease_time") or "1h")
+    if not LEASE_TIME.match(lease_time):
+        raise PlanError(f"{where}: lease_time {lease_time!r} is not a duration (seconds, or a number with s, m, h, d or w, or infinite)")
+    ranges = []
+    if dhcp.get("range"):
+        if len(dhcp["range"]) != 2:
+            raise PlanError(f"{where}: range {dhcp['range']} must be two addresses, the first and the last of the pool")
+        start, end = (_address(address, f"{where} range") for address in dhcp["range"])
+        net = subnet_of(start, "range start")
+        if end not in net or end == net.broadcast_address or end < start:
+            raise PlanError(f"{where}: range {start}-{end} is outside the VLAN's subnet {net} (or ends before it starts)")
+        ranges.append({"start": str(start), "end": str(end), "netmask": str(net.netmask)})
+    domain = _domain(dhcp["domain"], f"{where} domain") if dhcp.get("domain") else None
+    dns_servers = [str(_address(server, f"{where} dns_servers")) for server in dhcp.get("dns_servers") or [own[0].ip]]
+
+    hosts, macs, ips, names = [], {}, {}, {}
+    for index, host in enumerate(dhcp.get("hosts") or []):
+        entry = f"hosts[{index}]"
+        mac = str(host.get("mac", "")).lower().replace("-", ":")
+        if not MAC.match(mac):
+            raise PlanError(f"{where} {entry}: {host.get('mac')!r} is not a MAC address (six hex pairs such as 02:00:00:00:35:02)")
+        ip = _address(host.get("ip"), f"{where} {entry} ({mac})")
+        subnet_of(ip, f"{entry} ({mac}) address")
+        if ip in {address.ip for address in own}:
+            raise PlanError(f"{where} {entry} ({mac}): {ip} is the router's own address on the VLAN")
+        if mac in macs:
+            raise PlanError(f"{where} {entry}: MAC {mac} is reserved twice (also {macs[mac]}); one reservation per MAC")
+        if ip in ips:
+            raise PlanError(f"{where} {entry} ({mac}): {ip} is reserved twice (also {ips[ip]}); one reservation per address")
+        name = None
+        if host.get("name"):
+            name = str(host["name"]).lower()
+            if not LABEL.match(name):
+                raise PlanError(f"{where} {entry} ({mac}): name {host['name']!r} is not a host name (letters, digits and hyphens, no dots)")
+            if name in names:
+                raise PlanError(f"{where} {entry} ({mac}): the name {name} is given twice (also {names[name]})")
+            names[name] = entry
+        macs[mac], ips[ip] = entry, entry
+        hosts.append({"mac": mac, "ip": str(ip), "name": name, "fqdn": f"{name}.{domain}" if name and domain else name})
+    # Reservations only (CloudStack's "static"): a static context per subnet, so dnsmasq answers the reserved MACs alone.
+    static = [] if ranges else [{"network": str(net.network_address), "netmask": str(net.netmask)} for net in subnets]
+    return {"lease_time": lease_time, "ranges": ranges, "static": static, "router": str(own[0].ip), "dns_servers": dns_servers,
+            "domain": domain, "subnets": [str(net) for net in subnets], "hosts": hosts}
+
+
+def _dnsmasq(settings: dict, present: list[dict], paths: dict) -> dict | None:
+    """dnsmasq's file (DHCP, DNS for the reservations, router advertisements) for the VLANs that ask; None when none asks."""
+    served = []
+    for vlan in present:
+        # dhcp: {} is DHCP with every default (reservations only, none yet); absent or null is no DHCP.
+        if vlan.get("dhcp") is None and not vlan.get("ipv6_ra"):
+            continue
+        item = {"id": vlan["id"], "name": vlan["name"], "tag": f"vlan{vlan['id']}", "dhcp": _dhcp_vlan(vlan) if vlan.get("dhcp") is not None else None,
+                "ipv6_ra": bool(vlan.get("ipv6_ra"))}
+        if item["ipv6_ra"] and not any(":" in a and not ipaddress.ip_interface(a).is_link_local for a in vlan["addresses"]):
+            raise PlanError(f"VLAN {vlan['id']} ipv6_ra: the VLAN has no global IPv6 address; router advertisements announce the prefix "
+                            "of one (give the VLAN an address such as 2001:db8:35::1/64)")
+        served.append(item)
+    if not served:
+        return None
+    if settings["uplink"] in [vlan["name"] for vlan in served]:
+        raise PlanError(f"the uplink {settings['uplink']} is also a VLAN asking for dhcp or ipv6_ra: dnsmasq never serves the uplink")
+    fqdns = {}
+    for vlan in served:
+        for host in (vlan["dhcp"] or {}).get("hosts", []):
+            if host["fqdn"] and host["fqdn"] in fqdns:
+                raise PlanError(f"VLAN {vlan['id']} dhcp: the name {host['fqdn']} is also a reservation of VLAN {fqdns[host['fqdn']]}")
+            fqdns[host["fqdn"]] = vlan["id"]
+    upstream = []
+    for server in settings.get("dns_upstream") or []:
+        try:
+            upstream.append(str(ipaddress.ip_address(server)))
+        except ValueError:
+            raise PlanError(f"vlan_router_dns_upstream: {server!r} is not an IP address (the resolvers other names are forwarded to)") from None
+    return {"uplink": settings["uplink"], "vlans": served, "upstream": upstream,
+            "pid_file": paths["dnsmasq_pid"], "lease_file": paths["dnsmasq_leases"]}
+
+
 def plan(settings: dict, layout: dict) -> dict:
     """The role's variables (without their vlan_router_ prefix) and its file layout (paths relative to the root) -> the plan.
 
@@ -158,6 +272,8 @@ def plan(settings: dict, layout: dict) -> dict:
     routed = [(vlan["name"], _network(prefix, f"VLAN {vlan['id']} routed")) for vlan in present for prefix in vlan["routed"]]
     # IPv6 routes on the VLANs are the role's only when some routed prefix is IPv6: otherwise others may own them.
     families = ["ipv4"] + (["ipv6"] if any(network.version == 6 for _name, network in routed) else [])
+
+    dnsmasq = _dnsmasq(settings, present, paths)
 
     wanted_tables = []
     if settings["isolation"] and present:
@@ -191,13 +307,17 @@ def plan(settings: dict, layout: dict) -> dict:
             "tables": wanted_tables,
             "owned": [{"family": "inet", "name": settings["nft_filter_table"]}, {"family": "ip", "name": settings["nft_nat_table"]}],
         },
-        "files": _files(settings, backend, present, paths, layout),
+        "files": _files(settings, backend, present, paths, layout)
+        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq}] if dnsmasq else []),
+        # One dnsmasq for the router, present while some VLAN asks for dhcp or ipv6_ra (path None otherwise).
+        "dnsmasq": {"path": paths["dnsmasq"] if dnsmasq else None, "interfaces": [vlan["name"] for vlan in dnsmasq["vlans"]] if dnsmasq else []},
         # What the role's files were last time and are not any more is removed: a VLAN taken out, a backend switched.
         "purge": [
             f"{paths['networkd_dir']}/{layout['networkd_prefix']}*",
             f"{paths['networkd_dir']}/*.network.d/{NETWORKD_DROPIN}",
             paths["ifupdown"],
             paths["modules_load"],
+            paths["dnsmasq"],
         ],
         "paths": paths,
         # The files are this system's own (vlan_router_root /), not another system's or an image's.
