@@ -73,7 +73,134 @@ def resolve_vlans(trunk: str, vlans: list[dict]) -> list[dict]:
     return out
 
 
-def _nft_data(settings: dict, present: list[dict]) -> dict:
+# --- static NAT, port forwards, ingress and egress rules (the nftables side of CloudStack's Virtual Router) ---
+
+PROTOS = ("tcp", "udp", "icmp", "any")
+
+
+def _nat_address(value, where: str) -> ipaddress.IPv4Address:
+    try:
+        address = ipaddress.ip_address(str(value))
+    except ValueError:
+        raise PlanError(f"{where}: {value!r} is not an IP address (such as 203.0.113.50)") from None
+    if address.version != 4:
+        raise PlanError(f"{where}: {address} is IPv6; static NAT and port forwards are IPv4 (IPv6 VMs are routed, not translated)")
+    return address
+
+
+def _port(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise PlanError(f"{where}: port {value!r} is out of range 1-65535")
+    return value
+
+
+def _holder(present: list[dict], address: ipaddress.IPv4Address) -> dict | None:
+    """The present VLAN whose subnet (or routed prefix) holds the address, or None."""
+    for vlan in present:
+        networks = [ipaddress.ip_interface(a).network for a in vlan["addresses"]] + [ipaddress.ip_network(p) for p in vlan["routed"]]
+        if any(address in network for network in networks if network.version == 4):
+            return vlan
+    return None
+
+
+def _translations(settings: dict, present: list[dict]) -> dict:
+    """vlan_router_static_nat and vlan_router_port_forwards checked and resolved: each with the VLAN of its private address.
+
+    A public address belongs to one static NAT, or to port forwards (several, on distinct ports); it is routed /32 onto
+    the private address's VLAN so that proxy ARP on the uplink answers for it (the kernel answers for what it routes
+    out of another interface).
+    """
+    owners: dict[str, str] = {}  # public address -> the static NAT that took it whole
+    ports: dict[tuple, str] = {}  # (public, proto, port) -> the entry
+    static, forwards, routes = [], [], {}
+
+    def private_vlan(address, where):
+        vlan = _holder(present, address)
+        if vlan is None:
+            raise PlanError(f"{where}: no VLAN holds the private address {address} (it is outside every VLAN's subnet and routed prefixes); "
+                            "give the VM's address in one of vlan_router_vlans")
+        return vlan
+
+    def public_free(address, where):
+        vlan = _holder(present, address)
+        if vlan is not None:
+            raise PlanError(f"{where}: the public address {address} is inside VLAN {vlan['id']}'s own addresses; "
+                            "a translated public address must not be routed to a VLAN already")
+
+    for index, entry in enumerate(settings.get("static_nat") or []):
+        where = f"vlan_router_static_nat[{index}] ({entry.get('public')} -> {entry.get('private')})"
+        public, private = _nat_address(entry.get("public"), where), _nat_address(entry.get("private"), where)
+        public_free(public, where)
+        if str(public) in owners:
+            raise PlanError(f"{where}: the public address {public} is already used by {owners[str(public)]}; a static NAT needs an address of its own")
+        owners[str(public)] = where
+        vlan = private_vlan(private, where)
+        static.append({"public": str(public), "private": str(private), "vlan": vlan["name"]})
+        routes.setdefault(str(public), vlan["name"])
+    for index, entry in enumerate(settings.get("port_forwards") or []):
+        where = (f"vlan_router_port_forwards[{index}] ({entry.get('public')}:{entry.get('port')}/{entry.get('proto', 'tcp')} -> "
+                 f"{entry.get('private')}:{entry.get('port') if entry.get('private_port') is None else entry.get('private_port')})")
+        proto = entry.get("proto") or "tcp"
+        if proto not in ("tcp", "udp"):
+            raise PlanError(f"{where}: the protocol {proto!r} is not tcp or udp")
+        public, private = _nat_address(entry.get("public"), where), _nat_address(entry.get("private"), where)
+        port = _port(entry.get("port"), where)
+        private_port = _port(port if entry.get("private_port") is None else entry["private_port"], where)
+        public_free(public, where)
+        if str(public) in owners:
+            raise PlanError(f"{where}: the public address {public} is already taken whole by {owners[str(public)]}")
+        if (str(public), proto, port) in ports:
+            raise PlanError(f"{where}: {public} port {port}/{proto} is already forwarded by {ports[(str(public), proto, port)]}")
+        ports[(str(public), proto, port)] = where
+        vlan = private_vlan(private, where)
+        forwards.append({"public": str(public), "port": port, "proto": proto, "private": str(private), "private_port": private_port,
+                         "vlan": vlan["name"]})
+        routes.setdefault(str(public), vlan["name"])
+    # (name, id, rules) of each VLAN with ingress or egress rules; a VLAN without them behaves as without this feature.
+    rules = {direction: [(vlan["name"], vlan["id"], found) for vlan in present if (found := _rules(vlan, direction)) is not None]
+             for direction in ("ingress", "egress")}
+    return {"static": static, "forwards": forwards, "routes": routes, **rules}
+
+
+def _rules(vlan: dict, direction: str) -> list[dict] | None:
+    """A VLAN's ingress or egress rules as nft matches; None when the VLAN has none (it behaves as without rules)."""
+    given = vlan.get(direction)
+    if given is None:
+        return None
+    peer = "from" if direction == "ingress" else "to"
+    field = "saddr" if direction == "ingress" else "daddr"
+    out = []
+    for index, rule in enumerate(given):
+        where = f"VLAN {vlan['id']} {direction}[{index}]"
+        proto = rule.get("proto") or "any"
+        if proto not in PROTOS:
+            raise PlanError(f"{where}: the protocol {proto!r} is not one of {', '.join(PROTOS)}")
+        ports = [_port(port, where) for port in rule.get("ports") or []]
+        if ports and proto not in ("tcp", "udp"):
+            raise PlanError(f"{where}: ports are given but the protocol is {proto}; ports need tcp or udp")
+        prefixes = [ipaddress.ip_network(_network(p, f"{where} {peer}").with_prefixlen) for p in rule.get(peer) or []]
+        if rule.get("from" if peer == "to" else "to"):
+            raise PlanError(f"{where}: {direction} rules match '{peer}', not '{'from' if peer == 'to' else 'to'}'")
+        matches = []
+        # One nft rule per address family the prefixes are in (ip saddr / ip6 saddr); any address when none is given.
+        for family, version in (("ip", 4), ("ip6", 6)):
+            listed = [p.with_prefixlen for p in prefixes if p.version == version]
+            if listed:
+                matches.append(f"{family} {field} {{ {', '.join(listed)} }}")
+        if not matches:
+            matches = [""]
+        for address in matches:
+            if proto == "icmp":
+                what = ("meta l4proto icmpv6" if address.startswith("ip6") else "meta l4proto icmp") if address else "meta l4proto { icmp, icmpv6 }"
+            elif proto in ("tcp", "udp"):
+                what = f"{proto} dport {{ {', '.join(map(str, ports))} }}" if ports else f"meta l4proto {proto}"
+            else:
+                what = ""
+            out.append({"match": " ".join(part for part in (address, what) if part), "where": where})
+    return out
+
+
+def _nft_data(settings: dict, present: list[dict], translations: dict) -> dict:
     names_by_id = {vlan["id"]: vlan["name"] for vlan in present}
     # (from, to) interface pairs the isolation filter lets open connections: each VLAN to itself and to its allow list
     # (an allowed id that is not a present VLAN is ignored: it may be on its way out).
@@ -89,7 +216,20 @@ def _nft_data(settings: dict, present: list[dict]) -> dict:
         "vlans": [vlan["name"] for vlan in present],
         "pairs": pairs,
         "nat": [vlan["name"] for vlan in present if vlan["nat"]],
-    }
+    } | ({"rules": {
+        # Static NAT, port forwards, and the VLANs that hold their private addresses (hairpin within one VLAN).
+        "static": translations["static"],
+        "forwards": translations["forwards"],
+        "hairpin": sorted({entry["vlan"] for entry in translations["static"] + translations["forwards"]}),
+        # The filter table also holds the VLANs' ingress and egress rules, with isolation off too.
+        "filter": _filter_wanted(settings, present, translations),
+        "ingress": [{"vlan": name, "chain": f"ingress_{vlan_id}", "rules": rules} for name, vlan_id, rules in translations["ingress"]],
+        "egress": [{"vlan": name, "chain": f"egress_{vlan_id}", "rules": rules} for name, vlan_id, rules in translations["egress"]],
+    }} if translations["static"] or translations["forwards"] or translations["ingress"] or translations["egress"] else {})
+
+
+def _filter_wanted(settings: dict, present: list[dict], translations: dict) -> bool:
+    return bool(present) and bool(settings["isolation"] or translations["ingress"] or translations["egress"])
 
 
 def _ifupdown_vlan(vlan: dict) -> dict:
@@ -106,10 +246,13 @@ def _ifupdown_vlan(vlan: dict) -> dict:
     }
 
 
-def _files(settings: dict, backend: str, present: list[dict], paths: dict, layout: dict) -> list[dict]:
+def _files(settings: dict, backend: str, present: list[dict], paths: dict, layout: dict, translations: dict) -> list[dict]:
     """The persistence files and the ruleset: path, the template that prints it, and the data it prints."""
     trunk = settings["trunk"]
-    files = [{"path": paths["nft"], "template": "nftables.nft.j2", "data": _nft_data(settings, present)}]
+    files = [{"path": paths["nft"], "template": "nftables.nft.j2", "data": _nft_data(settings, present, translations)}]
+    # The translated public addresses are routed /32 onto their VLAN at boot too (proxy ARP on the uplink answers for them).
+    present = [{**vlan, "routed": vlan["routed"] + [f"{public}/32" for public, name in translations["routes"].items() if name == vlan["name"]]}
+               for vlan in present]
     if settings["persist_8021q"] and backend != "none":
         files.append({"path": paths["modules_load"], "template": "modules-load.conf.j2", "data": {}})
     if not present:
@@ -270,15 +413,17 @@ def plan(settings: dict, layout: dict) -> dict:
         vlan_params.append(item)
 
     routed = [(vlan["name"], _network(prefix, f"VLAN {vlan['id']} routed")) for vlan in present for prefix in vlan["routed"]]
+    translations = _translations(settings, present)
+    routed += [(name, ipaddress.ip_network(f"{public}/32")) for public, name in translations["routes"].items()]
     # IPv6 routes on the VLANs are the role's only when some routed prefix is IPv6: otherwise others may own them.
     families = ["ipv4"] + (["ipv6"] if any(network.version == 6 for _name, network in routed) else [])
 
     dnsmasq = _dnsmasq(settings, present, paths)
 
     wanted_tables = []
-    if settings["isolation"] and present:
+    if _filter_wanted(settings, present, translations):
         wanted_tables.append({"family": "inet", "name": settings["nft_filter_table"]})
-    if any(vlan["nat"] for vlan in present):
+    if any(vlan["nat"] for vlan in present) or translations["static"] or translations["forwards"]:
         wanted_tables.append({"family": "ip", "name": settings["nft_nat_table"]})
 
     return {
@@ -307,7 +452,7 @@ def plan(settings: dict, layout: dict) -> dict:
             "tables": wanted_tables,
             "owned": [{"family": "inet", "name": settings["nft_filter_table"]}, {"family": "ip", "name": settings["nft_nat_table"]}],
         },
-        "files": _files(settings, backend, present, paths, layout)
+        "files": _files(settings, backend, present, paths, layout, translations)
         + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq}] if dnsmasq else []),
         # One dnsmasq for the router, present while some VLAN asks for dhcp or ipv6_ra (path None otherwise).
         "dnsmasq": {"path": paths["dnsmasq"] if dnsmasq else None, "interfaces": [vlan["name"] for vlan in dnsmasq["vlans"]] if dnsmasq else []},

@@ -32,8 +32,9 @@ def golden(backend: str) -> dict:
 
 
 def written(root: Path, backend: str) -> dict:
-    """The router's files under the role's root that the golden set knows about (sysctl.d belongs to ip_forwarding)."""
-    return {rel: content for rel, content in tree(root, root).items() if not rel.startswith("etc/sysctl.d/")}
+    """The router's files under the role's root that the golden set knows about (sysctl.d belongs to ip_forwarding;
+    etc/nftables.conf is nftables.service's, where the role only adds its include line when it loads its tables)."""
+    return {rel: content for rel, content in tree(root, root).items() if not rel.startswith("etc/sysctl.d/") and rel != "etc/nftables.conf"}
 
 
 def needs_nft_ip(inventory):
