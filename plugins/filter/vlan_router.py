@@ -530,12 +530,23 @@ def _bit(value) -> int:
     return int(bool(value))
 
 
-def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False) -> list[str]:
+def _dnsmasq_problems(the_plan: dict, services: dict | None) -> list[str]:
+    """dnsmasq.service against the plan, when the role runs it (vlan_router_root /; services: service_facts' services)."""
+    served = the_plan.get("dnsmasq", {})
+    if services is None or not served.get("path"):
+        return []
+    state = services.get("dnsmasq.service", {}).get("state", "not installed")
+    if state == "running":
+        return []
+    return [f"dnsmasq.service is {state}, not running: DHCP, DNS and router advertisements on {', '.join(served['interfaces'])} are not served"]
+
+
+def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False, services: dict | None = None) -> list[str]:
     """Every difference between the plan and the live state, in words; empty when the router is as asked.
 
     facts: router_facts' result, read after vlan_interface and ip_forwarding ran. routes: ip_route's `routes` when that task
     ran after the read (the routes in its scope now). nft_loaded: the ruleset was loaded after the read (nft -f is one
-    transaction: the role's tables are then as the file says).
+    transaction: the role's tables are then as the file says). services: service_facts' services on the router itself.
     """
     out = []
     forwarding = facts.get("forwarding", {})
@@ -583,7 +594,7 @@ def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_
         else:
             out += [f"the nftables table {t['family']} {t['name']} is missing" for t in drift["nftables"]["missing"]]
             out += [f"the nftables table {t['family']} {t['name']} is loaded but not asked for" for t in drift["nftables"]["extra"]]
-    return out
+    return out + _dnsmasq_problems(the_plan, services)
 
 
 def _filter(function):

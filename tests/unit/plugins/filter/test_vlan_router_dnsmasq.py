@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from ansible_collections.layer2.linux.plugins.filter.vlan_router import PlanError, plan
+from ansible_collections.layer2.linux.plugins.filter.vlan_router import PlanError, plan, problems
 
 ROOT = Path(__file__).resolve().parents[4]
 DEFAULTS = yaml.safe_load((ROOT / "roles/vlan_router/defaults/main.yml").read_text())
@@ -142,3 +142,17 @@ def test_names_unique_across_vlans_and_upstream_checked():
 def test_absent_vlan_is_not_served():
     vlan = copy.deepcopy(TENANT) | {"state": "absent"}
     assert build([vlan])["dnsmasq"]["path"] is None
+
+
+def test_problems_name_dnsmasq_not_running_only_when_the_role_runs_it():
+    the_plan = build([copy.deepcopy(TENANT)], root="/")
+    facts = {"forwarding": {"ipv4": True}, "interfaces": {"eth0": {"proxy_arp": True}, "eth1.1235": {}},
+             "links": {"eth1.1235": {"kind": "vlan", "vlan_id": 1235, "parent": "eth1", "up": True, "operstate": "UP", "mtu": 1500,
+                                     "addresses": TENANT["addresses"]}},
+             "nftables": {"available": True, "tables": the_plan["nftables"]["tables"]}}
+    assert problems(the_plan, facts, services={"dnsmasq.service": {"state": "running"}}) == []
+    assert problems(the_plan, facts) == []  # not asked (vlan_router_root is not /: the role starts no daemon)
+    assert problems(the_plan, facts, services={"dnsmasq.service": {"state": "stopped"}}) == [
+        "dnsmasq.service is stopped, not running: DHCP, DNS and router advertisements on eth1.1235 are not served"]
+    assert problems(the_plan, facts, services={}) == [
+        "dnsmasq.service is not installed, not running: DHCP, DNS and router advertisements on eth1.1235 are not served"]

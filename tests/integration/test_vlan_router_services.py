@@ -1,0 +1,187 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vlan_router role's services on the host kernel: the role's `services` entry point renders dnsmasq's file under a
+scratch vlan_router_root (dnsmasq --test checks it first), then the real dnsmasq runs from that file in the router's
+namespace, as a lab without systemd runs it, and real clients talk to it: busybox udhcpc for DHCP, busybox nslookup for
+DNS, the kernel's own SLAAC for router advertisements.
+
+The VLAN sub-interfaces are stood in for by plain interfaces of the same names (eth1.1235 ...), each on its own switch,
+as in test_vlan_router_firewall.py. Every process the test starts is killed when the lab goes down, failed or not.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support.ansible import run_playbook
+
+ROUTER = "10.9.9.10"
+CONF = "etc/dnsmasq.d/layer2-vlan-router.conf"
+CHECK = "__vlan_router_dnsmasq_test"
+WEB1, WEB2, UNKNOWN = "02:00:00:00:35:02", "02:00:00:00:35:03", "02:00:00:00:35:99"
+VLANS = [
+    {"id": 1235, "addresses": [f"{ROUTER}/24", "2001:db8:35::1/64"], "nat": True, "ipv6_ra": True,
+     "dhcp": {"range": ["10.9.9.100", "10.9.9.199"], "lease_time": "12h", "domain": "tenant1.internal",
+              "hosts": [{"mac": WEB1, "ip": "10.9.9.2", "name": "web1"}, {"mac": WEB2, "ip": "10.9.9.3", "name": "web2"}]}},
+    # Reservations only (CloudStack's "static"): an unknown MAC gets nothing.
+    {"id": 1236, "addresses": ["10.9.6.1/24"], "dhcp": {"hosts": [{"mac": "02:00:00:00:36:02", "ip": "10.9.6.2"}]}},
+]
+# udhcpc runs this on each event: on "bound" it records what it was given and puts the address on the interface.
+SCRIPT = """#!/bin/sh
+[ "$1" = bound ] || exit 0
+echo "ip=$ip mask=$mask router=$router dns=$dns domain=$domain" >"$0.$interface.lease"
+ip addr add "$ip/$mask" dev "$interface"
+"""
+
+
+def spec() -> dict:
+    def vm(switch, mac):
+        return {"links": [{"switch": switch, "mac": mac}], "sysctl": {"net.ipv6.conf.eth0.accept_ra": "1"}}
+
+    return {
+        "switches": ["uplink", "v1235", "v1236"],
+        "hosts": {
+            "router": {
+                "links": [
+                    {"switch": "uplink", "ifname": "eth0", "addresses": ["198.51.100.2/24", "2001:db8:ff::2/64"]},
+                    {"switch": "v1235", "ifname": "eth1.1235", "addresses": VLANS[0]["addresses"]},
+                    {"switch": "v1236", "ifname": "eth1.1236", "addresses": VLANS[1]["addresses"]},
+                ],
+                "routes": ["default via 198.51.100.1", "default via 2001:db8:ff::1"],
+                "sysctl": {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"},
+            },
+            # Stands for the upstream resolver too: nothing answers there, so no name ever leaves the lab.
+            "internet": {"links": [{"switch": "uplink", "addresses": ["198.51.100.1/24", "2001:db8:ff::1/64"]}]},
+            "web1": vm("v1235", WEB1),
+            "stranger": vm("v1235", UNKNOWN),
+            "stranger6": vm("v1236", "02:00:00:00:36:99"),
+        },
+    }
+
+
+def services(lab, root, check=False, ok=True, **extra):
+    variables = {"vlan_router_trunk": "eth1", "vlan_router_uplink": "eth0", "vlan_router_install_dependencies": False,
+                 "vlan_router_persistence": "none", "vlan_router_root": str(root), "vlan_router_vlans": VLANS,
+                 "vlan_router_dns_upstream": ["198.51.100.1"]} | extra
+    play = [{"hosts": "router", "gather_facts": False,
+             "tasks": [{"name": "the role's services", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "services"}}]}]
+    run = run_playbook(play, lab.inventory(python=sys.executable), extra_vars=variables, check=check, diff=True)
+    if ok:
+        assert run.rc == 0, run.stdout + run.stderr
+    return run
+
+
+def start_dnsmasq(lab, root):
+    """dnsmasq from the rendered file alone, in the foreground (the lab kills it at teardown); ready once it listens."""
+    for directory in ("run/dnsmasq", "var/lib/misc"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    lab.popen("router", ["dnsmasq", f"--conf-file={root / CONF}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
+              stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
+    for _ in range(50):
+        if f"{ROUTER}:53 " in lab.run("router", ["ss", "-Hlnu"]).stdout:
+            return
+        time.sleep(0.1)
+    raise AssertionError("dnsmasq did not start: " + (root / "dnsmasq.log").read_text())
+
+
+def dhcp(lab, host, script) -> dict | None:
+    """A real DHCP client's lease (what the server gave), or None when no server answered."""
+    done = lab.run(host, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "3", "-T", "4", "-s", str(script)], check=False, timeout=30)
+    lease = script.parent / f"{script.name}.eth0.lease"
+    if done.returncode != 0:
+        return None
+    text, _ = lease.read_text(), lease.unlink()
+    return dict(item.split("=", 1) for item in text.split())
+
+
+def lookup(lab, host, name) -> list[str]:
+    """busybox nslookup asked at the router only (never the host's resolver): the names or addresses in the answer."""
+    out = lab.run(host, ["busybox", "nslookup", name, ROUTER], check=False, timeout=20).stdout
+    return re.findall(r"^Address:?\s+(\S+)$", out.split("\n\n", 1)[-1], re.M) + re.findall(r"name = (\S+)", out)
+
+
+@pytest.fixture
+def router(make_lab, tmp_path):
+    script = tmp_path / "udhcpc.sh"
+    script.write_text(SCRIPT)
+    script.chmod(0o755)
+    return make_lab(spec()), tmp_path / "root", script
+
+
+def test_services_check_then_render_then_nothing_to_do(router):
+    lab, root, _script = router
+    check = services(lab, root, check=True)
+    assert check.task(CHECK, by="register")["rc"] == 0 and not (root / CONF).exists()
+    first = services(lab, root)
+    assert first.changed and first.task(CHECK, by="register")["rc"] == 0
+    text = (root / CONF).read_text()
+    assert "interface=eth1.1235\ninterface=eth1.1236\nexcept-interface=eth0\n" in text
+    assert services(lab, root).changed == 0
+
+
+def test_real_dhcp_dns_and_router_advertisements(router):
+    lab, root, script = router
+    services(lab, root)
+    start_dnsmasq(lab, root)
+
+    assert dhcp(lab, "web1", script) == {"ip": "10.9.9.2", "mask": "24", "router": ROUTER, "dns": ROUTER, "domain": "tenant1.internal"}
+    stranger = dhcp(lab, "stranger", script)
+    assert ipaddress.ip_address("10.9.9.100") <= ipaddress.ip_address(stranger["ip"]) <= ipaddress.ip_address("10.9.9.199")
+    assert (stranger["router"], stranger["dns"]) == (ROUTER, ROUTER)
+    assert dhcp(lab, "stranger6", script) is None  # reservations only, and not this MAC
+
+    assert lookup(lab, "stranger", "web1.tenant1.internal") == ["10.9.9.2"]
+    assert lookup(lab, "stranger", "10.9.9.2") == ["web1.tenant1.internal"]
+    assert lookup(lab, "stranger", "nothere.tenant1.internal") == []  # local to the router: not forwarded
+
+    router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", "eth1.1235")[0]["addr_info"] if a["scope"] == "link")
+    for _ in range(100):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
+        addresses = [a["local"] for a in lab.ip_json("web1", "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
+        routes = lab.ip_json("web1", "-6", "route", "show", "default")
+        if addresses and routes:
+            break
+        time.sleep(0.2)
+    assert addresses and all(ipaddress.ip_address(a) in ipaddress.ip_network("2001:db8:35::/64") for a in addresses)
+    assert routes and routes[0]["gateway"] == router_ll and routes[0]["dev"] == "eth0"
+
+
+def test_bad_input_refused_with_nothing_changed(router):
+    lab, root, _script = router
+    services(lab, root)
+    before = (root / CONF).read_text()
+    cases = {
+        "VLAN 1235 dhcp: hosts[1] (02:00:00:00:35:03) address 10.9.8.3 is outside the VLAN's subnet 10.9.9.0/24":
+            {"hosts": [{"mac": WEB1, "ip": "10.9.9.2"}, {"mac": WEB2, "ip": "10.9.8.3"}]},
+        "VLAN 1235 dhcp hosts[1]: MAC 02:00:00:00:35:02 is reserved twice (also hosts[0])":
+            {"hosts": [{"mac": WEB1, "ip": "10.9.9.2"}, {"mac": WEB1, "ip": "10.9.9.3"}]},
+        "VLAN 1235 dhcp hosts[1] (02:00:00:00:35:03): 10.9.9.2 is reserved twice (also hosts[0])":
+            {"hosts": [{"mac": WEB1, "ip": "10.9.9.2"}, {"mac": WEB2, "ip": "10.9.9.2"}]},
+        "VLAN 1235 dhcp: range start 10.9.8.100 is outside the VLAN's subnet 10.9.9.0/24": {"range": ["10.9.8.100", "10.9.8.199"]},
+        "VLAN 1235 dhcp hosts[0]: '02:00:00:00:35' is not a MAC address": {"hosts": [{"mac": "02:00:00:00:35", "ip": "10.9.9.2"}]},
+    }
+    for message, dhcp_vars in cases.items():
+        vlans = [VLANS[0] | {"dhcp": VLANS[0]["dhcp"] | dhcp_vars}, VLANS[1]]
+        run = services(lab, root, ok=False, vlan_router_vlans=vlans)
+        assert run.rc != 0 and message in run.stdout, message + "\n" + run.stdout
+        assert (root / CONF).read_text() == before
+
+
+def test_the_dependencies_task_finds_dnsmasq_installed(tmp_path):
+    """In check mode on this Debian host: with VLANs asking for dhcp under a scratch root the role wants dnsmasq-base
+    (the program, no service), which system-deps.sh installed, so nothing would change."""
+    system_python = "/usr/bin/python3"
+    if subprocess.run([system_python, "-c", "import apt"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("needs Debian's python3-apt for /usr/bin/python3 (the apt module's check mode)")
+    local = {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": system_python}}}}
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "tasks": [{"name": "the role", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "dependencies"}}]}]
+    run = run_playbook(play, local, extra_vars={"vlan_router_root": str(tmp_path), "vlan_router_vlans": VLANS}, check=True, diff=True)
+    assert run.rc == 0, run.stdout + run.stderr
+    install = run.task("__vlan_router_dependencies", by="register")
+    assert "dnsmasq-base" in install["invocation"]["module_args"]["name"] and not install["changed"], install
