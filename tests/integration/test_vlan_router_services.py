@@ -83,7 +83,7 @@ def start_dnsmasq(lab, root):
         (root / directory).mkdir(parents=True, exist_ok=True)
     lab.popen("router", ["dnsmasq", f"--conf-file={root / CONF}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
               stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
-    for _ in range(50):
+    for _attempt in range(50):
         if f"{ROUTER}:53 " in lab.run("router", ["ss", "-Hlnu"]).stdout:
             return
         time.sleep(0.1)
@@ -96,7 +96,8 @@ def dhcp(lab, host, script) -> dict | None:
     lease = script.parent / f"{script.name}.eth0.lease"
     if done.returncode != 0:
         return None
-    text, _ = lease.read_text(), lease.unlink()
+    text = lease.read_text()
+    lease.unlink()
     return dict(item.split("=", 1) for item in text.split())
 
 
@@ -141,7 +142,7 @@ def test_real_dhcp_dns_and_router_advertisements(router):
     assert lookup(lab, "stranger", "nothere.tenant1.internal") == []  # local to the router: not forwarded
 
     router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", "eth1.1235")[0]["addr_info"] if a["scope"] == "link")
-    for _ in range(100):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
+    for _attempt in range(100):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
         addresses = [a["local"] for a in lab.ip_json("web1", "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
         routes = lab.ip_json("web1", "-6", "route", "show", "default")
         if addresses and routes:
