@@ -6,6 +6,7 @@ per-interface proxy ARP/NDP, and the nftables tables. One rtnetlink socket, /pro
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
@@ -70,8 +71,23 @@ def nft_tables(run) -> tuple[dict, str | None]:
     return {"available": True, "tables": tables}, None
 
 
-def gather(run=None, nftables: bool = True, all_route_types: bool = False, root: str = PROC_SYS) -> tuple[dict, list]:
-    """The facts, and warnings (nft could not list its tables). run: see nft_tables; ignored when nftables is False."""
+INCLUDE = re.compile(r'^\s*include\s+"([^"]+)"')
+
+
+def boot_includes(path: str) -> dict:
+    """What nftables.service loads at boot from its file: whether the file exists and the paths its include lines name."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return {"path": path, "exists": False, "includes": []}
+    return {"path": path, "exists": True, "includes": [m.group(1) for m in map(INCLUDE.match, lines) if m]}
+
+
+def gather(run=None, nftables: bool = True, all_route_types: bool = False, root: str = PROC_SYS,
+           nftables_conf: str | None = None) -> tuple[dict, list]:
+    """The facts, and warnings (nft could not list its tables). run: see nft_tables; ignored when nftables is False.
+    nftables_conf: also read which files that boot-time ruleset includes (nftables.boot)."""
     with rt.Rtnl() as nl:
         links = nl.links()
         addresses = nl.addresses()
@@ -87,4 +103,6 @@ def gather(run=None, nftables: bool = True, all_route_types: bool = False, root:
     if nftables:
         facts["nftables"], problem = nft_tables(run)
         warnings += [problem] if problem else []
+        if nftables_conf:
+            facts["nftables"]["boot"] = boot_includes(nftables_conf)
     return facts, warnings

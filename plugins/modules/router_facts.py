@@ -35,6 +35,12 @@ options:
     description: Return routes of every type of the main table (blackhole, unreachable, prohibit...), not only unicast ones.
     type: bool
     default: false
+  nftables_conf:
+    description:
+      - The ruleset file C(nftables.service) loads at boot (Debian C(/etc/nftables.conf), Red Hat C(/etc/sysconfig/nftables.conf)).
+      - When given, RV(nftables.boot) tells whether it exists and which files its C(include) lines name, so a playbook can
+        decide without another task whether a ruleset is restored at boot. Only read with O(nftables=true).
+    type: path
 notes:
   - When C(nft) is installed but cannot list (a kernel without nf_tables, no permission), RV(nftables.available) is V(false)
     and the module warns with what C(nft) said.
@@ -169,6 +175,11 @@ nftables:
       elements: dict
       returned: always
       sample: [{family: inet, name: layer2_vlan_router_filter}]
+    boot:
+      description: The boot-time ruleset file O(nftables_conf) named, with C(path), C(exists) and C(includes) (the paths of its C(include) lines).
+      type: dict
+      returned: when O(nftables_conf) is given
+      sample: {path: /etc/nftables.conf, exists: true, includes: [/etc/nftables.d/layer2-vlan-router.nft]}
   sample: {available: true, tables: [{family: inet, name: layer2_vlan_router_filter}]}
 """
 
@@ -182,6 +193,7 @@ def main():
         argument_spec={
             "nftables": {"type": "bool", "default": True},
             "all_route_types": {"type": "bool", "default": False},
+            "nftables_conf": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -190,7 +202,8 @@ def main():
         def run(argv):
             return module.run_command(argv)
     with failing_in_words(module, doing="reading links, addresses, routes and /proc/sys"):
-        facts, warnings = gather(run, nftables=module.params["nftables"], all_route_types=module.params["all_route_types"])
+        facts, warnings = gather(run, nftables=module.params["nftables"], all_route_types=module.params["all_route_types"],
+                                 nftables_conf=module.params["nftables_conf"])
     for warning in warnings:
         module.warn(warning)
     module.exit_json(changed=False, **facts)

@@ -80,3 +80,13 @@ def test_options_all_route_types_and_no_nft(router):
     blackhole = [r for r in facts["routes"] if r["dst"] == "198.51.100.128/25"]
     assert blackhole == [{"family": "ipv4", "dst": "198.51.100.128/25", "via": None, "dev": None, "table": "main", "metric": 0, "scope": "global",
                           "protocol": "boot", "type": "blackhole", "onlink": False}]
+
+
+def test_nftables_conf_tells_what_the_boot_ruleset_includes(router, tmp_path):
+    conf = tmp_path / "nftables.conf"
+    conf.write_text('flush ruleset\ninclude "/etc/nftables.d/layer2-vlan-router.nft"\n')
+    facts = run_module(router, "r", MODULE, {"nftables_conf": str(conf)}, check=True)
+    assert facts["_status"] == "ok" and not facts["changed"]
+    assert facts["nftables"]["boot"] == {"path": str(conf), "exists": True, "includes": ["/etc/nftables.d/layer2-vlan-router.nft"]}
+    missing = run_module(router, "r", MODULE, {"nftables_conf": str(tmp_path / "none.conf")})
+    assert missing["nftables"]["boot"] == {"path": str(tmp_path / "none.conf"), "exists": False, "includes": []}

@@ -71,3 +71,12 @@ def test_nft_tables_listed_missing_or_refused():
     refused = rf.nft_tables(lambda argv: (1, "", "Error: Could not process rule: Operation not supported\n"))
     assert refused == ({"available": False, "tables": []}, "nft -j list tables exited 1: Error: Could not process rule: Operation not supported")
     assert rf.nft_tables(lambda argv: (0, "not json", ""))[0] == {"available": False, "tables": []}
+
+
+def test_boot_includes_names_the_included_files_of_nftables_conf(tmp_path):
+    conf = tmp_path / "nftables.conf"
+    assert rf.boot_includes(str(conf)) == {"path": str(conf), "exists": False, "includes": []}
+    conf.write_text('#!/usr/sbin/nft -f\nflush ruleset\n# include "/etc/commented.nft"\n  include "/etc/nftables.d/layer2-vlan-router.nft"\n'
+                    'include "/etc/other.nft" # a comment\n')
+    assert rf.boot_includes(str(conf)) == {"path": str(conf), "exists": True,
+                                           "includes": ["/etc/nftables.d/layer2-vlan-router.nft", "/etc/other.nft"]}
