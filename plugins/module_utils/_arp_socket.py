@@ -44,6 +44,18 @@ def packet_socket(ifname: str, protocol: int = 0, ignore_outgoing: bool = False,
     return sock
 
 
+def pending_frames(sock, size: int = 2048):
+    """Yield every frame already waiting on a non-blocking packet socket, our own outgoing ones left out."""
+    while True:
+        try:
+            frame, address = sock.recvfrom(size)
+        except (BlockingIOError, InterruptedError):
+            return
+        if isinstance(address, tuple) and len(address) > 2 and address[2] == PACKET_OUTGOING:
+            continue
+        yield frame
+
+
 class RawLink:
     """An AF_PACKET socket on one interface: send whole frames, read ARP and NDP frames others send."""
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import ALL_NODES, ETH_P_IPV6, ICMPV6, _icmpv6_frame, multicast_mac
-from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import PACKET_OUTGOING, packet_socket
+from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import packet_socket, pending_frames
 from ansible_collections.layer2.linux.plugins.module_utils._iface import mac_text
 
 ECHO_REQUEST, ECHO_REPLY = 128, 129
@@ -117,13 +117,7 @@ class EchoScan:
         replies, seen = [], set()
         while True:
             now = self._clock()
-            while True:
-                try:
-                    frame, address = sock.recvfrom(2048)
-                except (BlockingIOError, InterruptedError):
-                    break
-                if isinstance(address, tuple) and len(address) > 2 and address[2] == PACKET_OUTGOING:
-                    continue
+            for frame in pending_frames(sock):
                 parsed = parse_echo_reply(frame, self.ident)
                 if parsed is not None and parsed not in seen:
                     seen.add(parsed)

@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import ETH_P_ARP, build_request, parse_reply
-from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import PACKET_OUTGOING, packet_socket
+from ansible_collections.layer2.linux.plugins.module_utils._arp_socket import packet_socket, pending_frames
 from ansible_collections.layer2.linux.plugins.module_utils._iface import ethernet_link, mac_bytes, mac_text
 from ansible_collections.layer2.linux.plugins.module_utils._mdns import resolve_names, system_reverse_dns
 from ansible_collections.layer2.linux.plugins.module_utils._ndp_scan import EchoError, EchoScan, eui64_mac, link_local_of
@@ -359,13 +359,7 @@ class ArpScan:
         return max(self._last_first_send + self.timeout, self._last_send + wait_after_retry(self._slowest, self.timeout))
 
     def _drain(self, sock) -> None:
-        while True:
-            try:
-                frame, address = sock.recvfrom(128)
-            except (BlockingIOError, InterruptedError):
-                return
-            if isinstance(address, tuple) and len(address) > 2 and address[2] == PACKET_OUTGOING:
-                continue
+        for frame in pending_frames(sock, 128):
             self._accept(parse_reply(frame), self._clock())
 
     def _accept(self, parsed, when: float) -> None:
