@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the demo and the test tiers need (as root), only when one is missing.
 set -eu
-packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git openssh-client openssh-server shellcheck avahi-daemon dnsmasq-base busybox)
+packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git openssh-client openssh-server shellcheck avahi-daemon dnsmasq-base busybox
+    keepalived conntrackd conntrack ipvsadm ifupdown)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -9,9 +10,9 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# openssh-server's and avahi-daemon's (and dbus's) installations would start their daemons on this machine; the tests
-# run sshd and avahi-daemon only inside lab namespaces.
-if [[ " ${missing[*]} " =~ \ (openssh-server|avahi-daemon)\  ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+# openssh-server's, avahi-daemon's (and dbus's), keepalived's, conntrackd's and ifupdown's installations would start
+# their daemons (or networking.service) on this machine; the tests run them only inside lab namespaces.
+if [[ " ${missing[*]} " =~ \ (openssh-server|avahi-daemon|keepalived|conntrackd|ifupdown)\  ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
