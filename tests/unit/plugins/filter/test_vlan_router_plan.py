@@ -187,8 +187,8 @@ def test_ifupdown_stanzas_split_the_addresses():
 def test_ifupdown_stanza_sets_proxy_arp_itself():
     # At boot the VLAN does not exist yet when systemd-sysctl runs: the stanza sets its own value, dots as slashes.
     the_plan = seed_plan(persistence="ifupdown", vlans=[{"id": 7, "proxy_arp": True}, {"id": 8, "name": "tenant8"}])
-    assert [vlan["sysctl"] for vlan in the_plan["files"][2]["data"]["vlans"]] == [["net.ipv4.conf.eth1/7.proxy_arp=1"],
-                                                                                 ["net.ipv4.conf.tenant8.proxy_arp=0"]]
+    wanted = [["net.ipv4.conf.eth1/7.proxy_arp=1"], ["net.ipv4.conf.tenant8.proxy_arp=0"]]
+    assert [vlan["sysctl"] for vlan in the_plan["files"][2]["data"]["vlans"]] == wanted
 
 
 def test_no_present_vlan_leaves_the_ruleset_and_the_modules_file_only():
