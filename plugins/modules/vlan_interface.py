@@ -253,6 +253,8 @@ parents_up:
   description:
     - Parent interfaces (trunks) that were administratively down and were brought up (or would be), because the kernel
       cannot bring a VLAN up on a parent that is down. They appear in the diff with their O(enabled) state.
+    - As with C(ip link set PARENT up), the kernel then brings up the parent's other VLANs that are down, unless they
+      have O(loose_binding).
   returned: success
   type: list
   elements: str
