@@ -59,20 +59,29 @@ mount --bind /run/l2etc /etc
     [ -e "/etc/$file" ] || : >"/etc/$file"
     mount --bind "$root/etc/$file" "/etc/$file"
 done
-# In User-Mode Linux the kernel's modules are in the tier's cache (see uml-exec), not under /lib/modules: bind them where
-# a Debian machine has them, so that systemd-modules-load finds 8021q. Where there is no /lib/modules to bind over (a
-# container's file system; creating it would write the real /usr), the kernel's own modprobe loads each line instead.
-modprobe=$(cat /proc/sys/kernel/modprobe)
-modules=$(dirname "$modprobe")/modroot/lib/modules
+# In User-Mode Linux the kernel's modules are in the tier's cache (see uml-exec), not under /lib/modules where
+# systemd-modules-load (libkmod) looks: bind them there. A file system without /lib/modules at all (a container's) has no
+# directory to bind over, and creating one would write the real /usr: /usr/lib is then covered by a private one made of
+# binds of its entries, plus modules.
+modules=$(dirname "$(cat /proc/sys/kernel/modprobe)")/modroot/lib/modules
 release=$(uname -r)
-if [ ! -d "/lib/modules/$release" ] && [ -d /lib/modules ] && [ -d "$modules/$release" ]; then mount --bind "$modules" /lib/modules; fi
-cd /
-if [ -d "/lib/modules/$release" ]; then
-    echo "boot: systemd-modules-load"; /lib/systemd/systemd-modules-load /etc/modules-load.d/layer2-vlan-router.conf
-else
-    echo "boot: no /lib/modules/$release for systemd-modules-load: $modprobe of each line of modules-load.d"
-    grep -v '^[#;]' /etc/modules-load.d/layer2-vlan-router.conf | while read -r module; do [ -z "$module" ] || "$modprobe" "$module"; done
+if [ ! -d "/lib/modules/$release" ] && [ -d "$modules/$release" ]; then
+    if [ ! -d /lib/modules ]; then
+        mkdir /run/l2lib
+        for entry in /usr/lib/*; do
+            name=${entry##*/}
+            if [ -L "$entry" ]; then cp -P "$entry" /run/l2lib/
+            elif [ -d "$entry" ]; then mkdir "/run/l2lib/$name" && mount --rbind "$entry" "/run/l2lib/$name"
+            else : >"/run/l2lib/$name" && mount --bind "$entry" "/run/l2lib/$name"
+            fi
+        done
+        mkdir /run/l2lib/modules
+        mount --rbind /run/l2lib /usr/lib
+    fi
+    mount --bind "$modules" /lib/modules
 fi
+cd /
+echo "boot: systemd-modules-load"; /lib/systemd/systemd-modules-load /etc/modules-load.d/layer2-vlan-router.conf
 echo "boot: systemd-sysctl"; /lib/systemd/systemd-sysctl /etc/sysctl.d/90-layer2-vlan-router.conf
 echo "boot: nftables"; nft -f /etc/nftables.conf
 echo "boot: $backend"
