@@ -12,6 +12,7 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.layer2.linux.plugins.module_utils._sysctl import sysctl_name
 
 VLAN_DEFAULTS = {"addresses": [], "routed": [], "proxy_arp": False, "nat": False, "mtu": None, "allow": [], "state": "present"}
 BACKENDS = ("systemd-networkd", "ifupdown", "none")
@@ -243,6 +244,9 @@ def _ifupdown_vlan(vlan: dict) -> dict:
         "routed": vlan["routed"],
         "more_ipv4": v4[1:],
         "ipv6": [address for address in vlan["addresses"] if ":" in address],
+        # Per-interface values go in the stanza itself: at boot systemd-sysctl runs before the VLAN exists, and only
+        # udev's rule would apply the sysctl.d line when it appears (networkd sets IPv4ProxyARP= itself).
+        "sysctl": [f"{sysctl_name(('net', 'ipv4', 'conf', vlan['name'], 'proxy_arp'))}={int(bool(vlan['proxy_arp']))}"],
     }
 
 

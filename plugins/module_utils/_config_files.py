@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.layer2.linux.plugins.module_utils._files import check_target, write_atomically
+from ansible_collections.layer2.linux.plugins.module_utils._files import check_target, stale_temporaries, write_atomically
 
 _OCTAL_MODE = re.compile(r"0?[0-7]{3,4}")
 
@@ -74,6 +74,9 @@ def plan(files: list, purge: list) -> Plan:
             result.diff.append({"before_header": path, "after_header": path, "before": before or "", "after": item["content"]})
         elif before_mode != mode:
             result.chmod.append((path, mode))
+        for stale in stale_temporaries(path):  # a run killed while writing this file
+            result.remove.append(stale)
+            result.diff.append({"before_header": stale, "after_header": "(removed)", "before": "", "after": ""})
     for position, pattern in enumerate(purge):
         if not isinstance(pattern, str) or "\0" in pattern or not os.path.isabs(pattern):
             raise ConfigFilesError(f"purge[{position}] {pattern!r} is not absolute: give an absolute glob pattern such as /etc/systemd/network/60-vlan-*")

@@ -10,6 +10,7 @@ temporary file. The SELinux context is handled only when the selinux Python bind
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import stat
 import tempfile
@@ -91,6 +92,17 @@ def _context(selinux, path: str, existing: os.stat_result | None, mode: int) -> 
         raise
 
 
+def _temporary_prefix(path: str) -> str:
+    return f".{os.path.basename(path)}."
+
+
+def stale_temporaries(path: str) -> list[str]:
+    """The temporary files write_atomically left next to `path` when it was killed before its rename (SIGKILL, power loss):
+    a dot, the name, a dot and mkstemp's eight characters. Programs that read the directory skip them; they are litter."""
+    pattern = glob.escape(os.path.join(os.path.dirname(os.path.abspath(path)), _temporary_prefix(path))) + "[a-z0-9_]" * 8
+    return sorted(found for found in glob.glob(pattern) if os.path.isfile(found) and not os.path.islink(found))
+
+
 def write_atomically(path: str, text: str, mode: int | None = None) -> None:
     """Write `text` to a temporary file next to `path`, sync it, give it the replaced file's attributes, rename it over `path`.
 
@@ -108,7 +120,7 @@ def write_atomically(path: str, text: str, mode: int | None = None) -> None:
         mode = stat.S_IMODE(existing.st_mode) if existing is not None else NEW_FILE_MODE
     selinux = _selinux()
     context = _context(selinux, path, existing, mode) if selinux is not None else None
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix=_temporary_prefix(path))
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)

@@ -9,6 +9,7 @@ RTM_DELLINK removes the group (one by one, the kernel spends about 16 ms per del
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import shutil
@@ -155,7 +156,7 @@ def facts(link: dict, links_by_index: dict, addrs: dict) -> dict:
 
 def plan(specs: list[dict], links: dict, addrs: dict, environ=None) -> dict:
     """What to delete, create, set and re-address, per VLAN; refuses (VlanError) anything unsafe or ambiguous, changing nothing."""
-    work = {"delete": [], "create": [], "set": [], "addresses": [], "changed": []}
+    work = {"delete": [], "create": [], "set": [], "addresses": [], "changed": [], "parents_up": []}
     errors = []
     will_exist = set(links)
     by_index = {link["index"]: link for link in links.values()}
@@ -187,6 +188,10 @@ def plan_one(spec, links, by_index, addrs, environ, work, will_exist) -> None:
     parent = links.get(spec["parent"])
     if spec["mtu"] is not None and parent is not None and parent["mtu"] is not None and int(spec["mtu"]) > parent["mtu"]:
         raise VlanError(f"MTU {spec['mtu']} of {name} exceeds the MTU {parent['mtu']} of its parent {spec['parent']}; raise the parent's MTU first")
+    # The kernel refuses to bring a VLAN up on a parent that is down (ENETDOWN): a trunk just plugged in, or after a reboot
+    # whose files do not bring it up. The trunk is the router's own, so it is brought up first (reported as parents_up).
+    if spec["enabled"] and parent is not None and not parent["up"] and parent not in work["parents_up"]:
+        work["parents_up"].append(parent)
     if link is not None and identity_differs(spec, link, by_index):
         if not spec["replace"]:
             raise VlanError(f"{name} already exists as {describe(link, by_index)}, not {spec['protocol']} VLAN {spec['vlan_id']} on {spec['parent']}; "
@@ -287,47 +292,82 @@ def find_modprobe() -> str | None:
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
+class _Sent:
+    """The requests of one apply and the kernel's answers, so that one refusal stops only what depends on it."""
+
+    def __init__(self, nl):
+        self.nl, self.results, self.labels = nl, [], []
+
+    def __call__(self, requests: list, labels: list) -> list[bool]:
+        """Send a batch; True for each request the kernel accepted."""
+        results = self.nl.batch(requests)
+        self.results += results
+        self.labels += labels
+        return [error is None for error in results]
+
+    def refuse(self, labels: list, reasons: list) -> None:
+        """Requests not sent because one they depend on was refused."""
+        self.results += [rt.RtnlError(errno.ENODEV, reason) for reason in reasons]
+        self.labels += labels
+
+    def check(self) -> None:
+        refused = rt.refusals(self.results, self.labels)
+        if refused:
+            raise VlanError(refused)
+
+
 def apply(nl, work: dict, links: dict) -> None:
-    delete_links(nl, work["delete"], links)
-    indices = create_links(nl, work["create"], links)
-    _checked(nl.batch(set_request(link["index"], changes) for _spec, link, changes in work["set"]),
-             [f"changing {spec['name']}" for spec, _link, _changes in work["set"]])
+    """Apply the plan. A request the kernel refuses (a VLAN id another interface holds on the parent) fails the task naming
+    it, after the rest is done: the other VLANs are as asked, and a re-run converges. A VLAN not created gets no address."""
+    send = _Sent(nl)
+    delete_links(send, work["delete"], links)
+    send([set_request(parent["index"], {"up": True}) for parent in work["parents_up"]], [f"bringing up {parent['name']}" for parent in work["parents_up"]])
+    indices = create_links(send, work["create"], links)
+    send([set_request(link["index"], changes) for _spec, link, changes in work["set"]], [f"changing {spec['name']}" for spec, _link, _changes in work["set"]])
     address_requests, labels = [], []
     for spec, remove, add in work["addresses"]:
-        index = indices.get(spec["name"]) or links[spec["name"]]["index"]
+        index = indices.get(spec["name"]) or (links[spec["name"]]["index"] if spec["name"] in links and spec not in work["create"] else None)
+        if index is None:  # its creation was refused
+            continue
         for command, cidrs in ((rt.RTM_DELADDR, remove), (rt.RTM_NEWADDR, add)):
             for cidr in cidrs:
                 address_requests.append(rt.address_change(command, index, cidr))
                 labels.append(f"{'adding' if command == rt.RTM_NEWADDR else 'removing'} {cidr.with_prefixlen} on {spec['name']}")
-    _checked(nl.batch(address_requests), labels)
+    send(address_requests, labels)
+    send.check()
 
 
-def delete_links(nl, doomed: list[dict], links: dict) -> None:
+def delete_links(send, doomed: list[dict], links: dict) -> None:
     """One deletion is one request; many go to an unused link group first, then one request deletes the group."""
     if not doomed:
         return
     if len(doomed) == 1:
-        _checked(nl.batch([(rt.RTM_DELLINK, 0, rt.link_request(doomed[0]["index"]))]), [f"removing {doomed[0]['name']}"])
+        send([(rt.RTM_DELLINK, 0, rt.link_request(doomed[0]["index"]))], [f"removing {doomed[0]['name']}"])
         return
     used = {link["group"] for link in links.values()}
     group = next(g for g in range(DELETE_GROUP_BASE, DELETE_GROUP_BASE + len(used) + 1) if g not in used)
-    _checked(nl.batch((rt.RTM_NEWLINK, 0, rt.link_request(link["index"], attrs=rt.u32(rt.IFLA_GROUP, group))) for link in doomed),
-             [f"removing {link['name']}" for link in doomed])
-    _checked(nl.batch([(rt.RTM_DELLINK, 0, rt.link_request(attrs=rt.u32(rt.IFLA_GROUP, group)))]), [f"removing {len(doomed)} VLAN interfaces"])
+    send([(rt.RTM_NEWLINK, 0, rt.link_request(link["index"], attrs=rt.u32(rt.IFLA_GROUP, group))) for link in doomed],
+         [f"removing {link['name']}" for link in doomed])
+    send([(rt.RTM_DELLINK, 0, rt.link_request(attrs=rt.u32(rt.IFLA_GROUP, group)))], [f"removing {len(doomed)} VLAN interfaces"])
 
 
-def create_links(nl, specs: list[dict], links: dict) -> dict:
-    """Create in waves: a VLAN whose parent is created in the same task (802.1ad outer, 802.1Q inner) waits for it."""
+def create_links(send, specs: list[dict], links: dict) -> dict:
+    """Create in waves: a VLAN whose parent is created in the same task (802.1ad outer, 802.1Q inner) waits for it.
+    Returns the indices of the links created; one whose parent could not be created is refused in words."""
     index_of = {name: link["index"] for name, link in links.items()}
     pending, created = list(specs), {}
     while pending:
         ready = [s for s in pending if s["parent"] in index_of]
-        _checked(nl.batch(create_request(s, index_of[s["parent"]]) for s in ready), [f"creating {s['name']}" for s in ready])
+        if not ready:  # their parents' creation was refused
+            send.refuse([f"creating {s['name']}" for s in pending], [f"its parent {s['parent']} was not created" for s in pending])
+            break
+        accepted = send([create_request(s, index_of[s["parent"]]) for s in ready], [f"creating {s['name']}" for s in ready])
         pending = [s for s in pending if s not in ready]
         if any(s["addresses"] for s in ready) or pending:
-            fresh = {link["name"]: link["index"] for link in nl.links()}
-            index_of.update(fresh)
-            created.update({s["name"]: fresh[s["name"]] for s in ready})
+            fresh = {link["name"]: link["index"] for link in send.nl.links()}
+            made = {s["name"]: fresh[s["name"]] for s, ok in zip(ready, accepted, strict=True) if ok}
+            index_of.update(made)
+            created.update(made)
     return created
 
 
@@ -348,12 +388,6 @@ def set_request(index: int, changes: dict):
     return rt.RTM_NEWLINK, 0, rt.link_request(index, up=changes.get("up"), attrs=attrs)
 
 
-def _checked(results: list, labels: list) -> None:
-    refused = rt.refusals(results, labels)
-    if refused:
-        raise VlanError(refused)
-
-
 # --- the task ---------------------------------------------------------------------------------------------------------
 
 def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
@@ -368,7 +402,7 @@ def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
         if check_mode:
             after = {s["name"]: predicted(s, before[s["name"]], work) for s in specs}
             interfaces = [dict(after[s["name"]], state="present") if after[s["name"]] else {"name": s["name"], "state": "absent"} for s in specs]
-        elif work["changed"]:
+        elif work["changed"] or work["parents_up"]:
             apply(nl, work, links)
             links, addrs = read_state(nl)
             interfaces = report(links, addrs, specs)
@@ -378,13 +412,16 @@ def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
     changed = list(dict.fromkeys(work["changed"]))
     created = {s["name"] for s in work["create"]}
     deleted = {link["name"] for link in work["delete"]}
+    parents_up = [parent["name"] for parent in work["parents_up"]]
     return {
-        "changed": bool(changed),
+        "changed": bool(changed or parents_up),
         "interfaces": interfaces,
         "created": [n for n in changed if n in created],
         "deleted": [n for n in changed if n in deleted and n not in created],
         "modified": [n for n in changed if n not in created and n not in deleted],
-        "diff": {"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}},
+        "parents_up": parents_up,
+        "diff": {"before": {n: before[n] for n in changed} | {n: {"name": n, "enabled": False} for n in parents_up},
+                 "after": {n: after[n] for n in changed} | {n: {"name": n, "enabled": True} for n in parents_up}},
     }
 
 

@@ -13,6 +13,8 @@ description:
     through a temporary file in the same directory renamed over the old one, so a reader never sees half a file.
   - Files matching a O(purge) pattern that are not listed are removed (a VLAN taken out of a router's list
     takes its systemd-networkd files with it).
+  - A temporary file that an earlier run, killed between writing and renaming, left next to a listed file
+    (C(.NAME.) and eight characters) is removed too, and listed in RV(removed).
   - Every path and mode is checked before the first file is written. Should writing still fail part way (a full disk),
     the task fails, nothing is rolled back, and RV(written), RV(modes_fixed) and RV(removed) list only what was done.
   - One task handles hundreds of files in a single remote call, where a loop of P(ansible.builtin.template#module)

@@ -20,6 +20,8 @@ description:
   - Removing or taking down an interface, or removing an address, that carries the current management connection (the
     server address in C(SSH_CONNECTION)) is refused unless O(force=true).
   - When the kernel lacks 802.1Q support the module loads C(8021q) with C(modprobe), or fails saying what to install.
+  - A parent that is administratively down is brought up when a VLAN on it is to be up (the kernel refuses otherwise);
+    see RV(parents_up).
 author:
   - layer2.linux contributors (@layer2-linux)
 extends_documentation_fragment:
@@ -247,6 +249,16 @@ modified:
   type: list
   elements: str
   sample: []
+parents_up:
+  description:
+    - Parent interfaces (trunks) that were administratively down and were brought up (or would be), because the kernel
+      cannot bring a VLAN up on a parent that is down. They appear in the diff with their O(enabled) state.
+    - As with C(ip link set PARENT up), the kernel then brings up the parent's other VLANs that are down, unless they
+      have O(loose_binding).
+  returned: success
+  type: list
+  elements: str
+  sample: ["eth1"]
 """
 
 import os

@@ -44,6 +44,10 @@ GUARDED = {
     "down the management VLAN": (dict(CHANGED, enabled=False), "refusing to take eth0.1234 down"),
     "purge the management address": (dict(CHANGED, addresses=["10.12.34.2/24"]), "refusing to remove an address from eth0.1234"),
 }
+DOWN_TRUNK = {"parent": "eth0", "vlan_id": 77, "addresses": ["10.77.0.1/24"]}
+# 25 VLANs, VLAN 40 already held on the trunk by an interface named voice: the kernel refuses eth0.40 (EEXIST) halfway.
+TWENTY_FIVE = [{"vlan_id": vid, "addresses": [f"10.40.{vid}.1/24"]} for vid in range(30, 55)]
+FIXED = [dict(vlan, name="voice") if vlan["vlan_id"] == 40 else vlan for vlan in TWENTY_FIVE]
 MANY = [{"vlan_id": vid, "addresses": [f"10.{vid // 256}.{vid % 256}.1/24"]} for vid in range(2000, 2500)]
 ISOLATION = {
     "left": [{"vlan_id": 1234, "addresses": ["10.12.34.1/24"]}, {"vlan_id": 1235, "addresses": ["10.12.35.1/24"]}],
@@ -91,6 +95,14 @@ def plays():
         sh("link after replace", "ip -j -d link show dev eth0.1234"),
         task("absent (check)", ABSENT, check=True), sh("links after absent check", "ip -j link show"),
         task("absent", ABSENT), task("absent again", ABSENT), sh("links after absent", "ip -j link show"),
+        # A trunk that is administratively down (after a reboot, a cable just plugged): the VLAN cannot come up on it.
+        sh("trunk down", "ip link set eth0 down"),
+        task("on a down trunk (check)", DOWN_TRUNK, check=True), sh("trunk after check", "ip -j link show dev eth0"),
+        task("on a down trunk", DOWN_TRUNK), task("on a down trunk again", DOWN_TRUNK), sh("links after the trunk came up", "ip -j link show"),
+        sh("VLAN 40 held by another name", "ip link add link eth0 name voice type vlan id 40"),
+        task("25, one refused", {"parent": "eth0", "vlans": TWENTY_FIVE}, failing=True), sh("addresses after one refused", "ip -j addr show"),
+        task("25, fixed", {"parent": "eth0", "vlans": FIXED}), task("25, fixed again", {"parent": "eth0", "vlans": FIXED}),
+        task("25 and the trunk's VLAN 77 absent", {"state": "absent", "vlans": [{"name": "eth0.77"}] + [{"name": f"eth0.{v['vlan_id']}"} for v in FIXED]}),
     ]
     isolation = [
         task("tagged", {"parent": "eth0", "vlans": "{{ isolation[inventory_hostname] }}"}),
@@ -197,6 +209,27 @@ def test_force_replace_and_absent(story):
     assert sorted(link["ifname"] for link in js(story, "links after absent")) == ["eth0", "lo"]
     assert sorted(real["deleted"]) == ["eth0.1234", "svc100", "svc100.10"]
     assert [i["state"] for i in again["interfaces"]] == ["absent"] * 3
+
+
+def test_a_trunk_that_is_down_is_brought_up_for_its_vlans(story):
+    check, real, again = (story.task(n) for n in ("on a down trunk (check)", "on a down trunk", "on a down trunk again"))
+    assert [check["changed"], real["changed"], again["changed"]] == [True, True, False], real.get("msg")
+    assert check["parents_up"] == ["eth0"] and "UP" not in js(story, "trunk after check")[0]["flags"]
+    assert real["parents_up"] == ["eth0"] and again["parents_up"] == []
+    assert real["diff"]["before"]["eth0"] == {"name": "eth0", "enabled": False} and real["diff"]["after"]["eth0"] == {"name": "eth0", "enabled": True}
+    links = {link["ifname"]: link for link in js(story, "links after the trunk came up")}
+    assert "UP" in links["eth0"]["flags"] and "UP" in links["eth0.77"]["flags"]
+
+
+def test_a_vlan_the_kernel_refuses_halfway_fails_the_task_naming_it_and_the_others_are_done(story):
+    refused = story.task("25, one refused")
+    assert failed(story, "25, one refused") and "creating eth0.40" in refused["msg"] and "EEXIST" in refused["msg"], refused["msg"]
+    assert "eth0.39" not in refused["msg"] and "eth0.41" not in refused["msg"]
+    held = {a["ifname"]: [f"{i['local']}/{i['prefixlen']}" for i in a["addr_info"] if i["family"] == "inet"] for a in js(story, "addresses after one refused")}
+    assert "eth0.40" not in held and held["voice"] == []
+    assert all(held[f"eth0.{vid}"] == [f"10.40.{vid}.1/24"] for vid in range(30, 55) if vid != 40)
+    fixed, again = story.task("25, fixed"), story.task("25, fixed again")
+    assert fixed["changed"] and fixed["modified"] == ["voice"] and fixed["created"] == [] and not again["changed"]
 
 
 def test_same_vid_pings_other_vid_does_not(story):

@@ -8,7 +8,6 @@ ifupdown rewrites only the persistence files. Between them, the traffic a tenant
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,6 @@ from tests.kernel import vlan_router_lab as seed
 from tests.support.ansible import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
-
-
-def pings(lab, host, address) -> bool:
-    return lab.run(host, ["ping", "-c", "1", "-W", "3", address], check=False).returncode == 0
 
 
 def tree(root: Path, relative_to: Path) -> dict:
@@ -89,37 +84,23 @@ def test_second_run_changes_nothing(router):
 
 def test_vms_reach_each_other_the_router_and_the_internet(router):
     lab = router[0]
-    assert pings(lab, "vm1", "203.0.113.12")  # same VLAN, on-link
-    assert pings(lab, "vm1", "203.0.113.1") and pings(lab, "vm3", "10.1.35.1") and pings(lab, "vm4", "10.1.36.1")
-    assert pings(lab, "vm1", seed.INTERNET)
+    assert seed.unreachable(lab, ("reach",)) == []
     assert lab.ip_json("vm1", "route", "show", "default")[0]["gateway"] == "203.0.113.1"
 
 
 def test_internet_reaches_public_addresses_through_proxy_arp(router):
-    lab = router[0]
-    assert pings(lab, "internet", "203.0.113.11")
-    assert pings(lab, "internet", "203.0.113.65")  # a routed prefix behind VLAN 1234 (vm2's extra address)
-    # The upstream treats the public subnet as on-link: it resolved vm1's address to the router's uplink MAC.
-    assert lab.neighbour("internet", "203.0.113.11")["lladdr"] == lab.mac("router", "eth0")
+    # The upstream treats the public subnet as on-link: it resolves the VMs' addresses to the router's uplink MAC.
+    assert seed.unreachable(router[0], ("public",)) == []
 
 
 def test_tenants_are_isolated_unless_allowed(router):
-    lab = router[0]
     needs_nft_ip(router[2])
-    assert not pings(lab, "vm3", "203.0.113.11")  # 1235 -> 1234
-    assert not pings(lab, "vm1", "10.1.35.11")  # 1234 -> 1235
-    assert pings(lab, "vm4", "203.0.113.11")  # 1236 may open connections to 1234 ...
-    assert not pings(lab, "vm1", "10.1.36.11")  # ... not the other way round
+    assert seed.unreachable(router[0], ("isolation",)) == []
 
 
 def test_private_vlan_reaches_the_internet_with_its_source_rewritten(router):
-    lab = router[0]
     needs_nft_ip(router[2])
-    sink = lab.popen("internet", [sys.executable, "-c", seed.UDP_SINK], stdout=-1, text=True)
-    assert sink.stdout.readline().strip() == "ready"
-    lab.run("vm3", ["bash", "-c", f"echo hello >/dev/udp/{seed.INTERNET}/5555"])
-    assert sink.stdout.readline().strip() == seed.ROUTER_UPLINK
-    assert pings(lab, "vm3", seed.INTERNET)  # the internet has no route to 10.1.35.0/24: only NAT makes this work
+    assert seed.unreachable(router[0], ("nat",)) == []
 
 
 def test_router_state_and_networkd_files(router):
@@ -145,4 +126,4 @@ def test_switch_to_ifupdown_rewrites_only_the_files(router):
     changed = [r.get("register") or r["task"] for r in run.results if r["result"].get("changed")]
     assert changed == ["__vlan_router_files_result"]
     assert written(root, "ifupdown") == golden("ifupdown")
-    assert pings(lab, "internet", "203.0.113.11")
+    assert seed.pings(lab, "internet", "203.0.113.11")

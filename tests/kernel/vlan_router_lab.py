@@ -12,6 +12,7 @@ NAT (vm3 10.1.35.11); 1236 is private and may open connections to 1234 (vm4 10.1
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,6 +35,57 @@ UDP_SINK = (
     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 5555)); s.settimeout(60)\n"
     "print('ready', flush=True); data, peer = s.recvfrom(100); print(peer[0], flush=True)\n"
 )
+
+
+# The seed's reachability matrix: (group, from, to, answers). "isolation" and "nat" need the role's nftables tables.
+MATRIX = [
+    ("reach", "vm1", "203.0.113.12", True),  # same VLAN, on-link
+    ("reach", "vm1", "203.0.113.1", True),  # each VM <-> its router address
+    ("reach", "vm3", "10.1.35.1", True),
+    ("reach", "vm4", "10.1.36.1", True),
+    ("reach", "vm1", INTERNET, True),  # VM -> internet, routed
+    ("public", "internet", "203.0.113.11", True),  # internet -> a VM's public address, through proxy ARP on the uplink
+    ("public", "internet", "203.0.113.65", True),  # a routed prefix behind VLAN 1234 (vm2's extra address)
+    ("isolation", "vm3", "203.0.113.11", False),  # 1235 -> 1234
+    ("isolation", "vm1", "10.1.35.11", False),  # 1234 -> 1235
+    ("isolation", "vm4", "203.0.113.11", True),  # 1236 may open connections to 1234 ...
+    ("isolation", "vm1", "10.1.36.11", False),  # ... not the other way round
+    ("nat", "vm3", INTERNET, True),  # the internet has no route to 10.1.35.0/24: only NAT makes this work
+]
+
+
+def pings(lab, host, address) -> bool:
+    return lab.run(host, ["ping", "-c", "1", "-W", "3", address], check=False).returncode == 0
+
+
+def unreachable(lab, groups=("reach", "public", "isolation", "nat")) -> list[str]:
+    """Every entry of the matrix (in the groups given) whose outcome is not as it should be, in words; [] when all are.
+
+    The pings run at once (three tries each, any answer counts); then the checks a ping cannot make: the upstream
+    resolved the public address to the router's uplink MAC (proxy ARP), and NAT rewrote the private VLAN's source.
+    """
+    entries = [entry for entry in MATRIX if entry[0] in groups]
+    procs = [subprocess.Popen(lab.argv(source, ["ping", "-c", "3", "-i", "0.3", "-W", "2", target]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _group, source, target, _answers in entries]
+    wrong = [f"{source} -> {target} {'does not answer' if answers else 'answers'}"
+             for (_group, source, target, answers), proc in zip(entries, procs, strict=True) if (proc.wait() == 0) != answers]
+    if "public" in groups and (lab.neighbour("internet", "203.0.113.11") or {}).get("lladdr") != lab.mac("router", "eth0"):
+        wrong.append("the internet does not resolve 203.0.113.11 to the router's uplink MAC")
+    if "nat" in groups and (source := nat_source(lab)) != ROUTER_UPLINK:
+        wrong.append(f"vm3's datagram reached the internet from {source}, not from the router's uplink {ROUTER_UPLINK}")
+    return wrong
+
+
+def nat_source(lab) -> str:
+    """The source address the internet sees on a UDP datagram from vm3 (the private, NAT VLAN)."""
+    sink = lab.popen("internet", [sys.executable, "-c", UDP_SINK], stdout=subprocess.PIPE, text=True)
+    try:
+        assert sink.stdout.readline().strip() == "ready"
+        lab.run("vm3", ["bash", "-c", f"echo hello >/dev/udp/{INTERNET}/5555"])
+        return sink.stdout.readline().strip()
+    finally:
+        sink.kill()
+        sink.wait()
 
 
 def spec() -> dict:

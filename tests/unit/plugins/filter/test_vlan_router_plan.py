@@ -178,10 +178,17 @@ def test_ifupdown_stanzas_split_the_addresses():
     assert [f["template"] for f in the_plan["files"]] == ["nftables.nft.j2", "modules-load.conf.j2", "ifupdown.j2"]
     assert the_plan["files"][2]["data"] == {"trunk": "eth1", "vlans": [
         {"id": 7, "name": "eth1.7", "method": "static", "address": "10.7.0.1/24", "mtu": 9000, "routed": [],
-         "more_ipv4": ["10.7.1.1/24"], "ipv6": ["2001:db8:7::1/64"]},
+         "more_ipv4": ["10.7.1.1/24"], "ipv6": ["2001:db8:7::1/64"], "sysctl": ["net.ipv4.conf.eth1/7.proxy_arp=0"]},
         {"id": 8, "name": "eth1.8", "method": "manual", "address": None, "mtu": None, "routed": ["203.0.113.8/29"],
-         "more_ipv4": [], "ipv6": ["2001:db8:8::1/64"]},
+         "more_ipv4": [], "ipv6": ["2001:db8:8::1/64"], "sysctl": ["net.ipv4.conf.eth1/8.proxy_arp=0"]},
     ]}
+
+
+def test_ifupdown_stanza_sets_proxy_arp_itself():
+    # At boot the VLAN does not exist yet when systemd-sysctl runs: the stanza sets its own value, dots as slashes.
+    the_plan = seed_plan(persistence="ifupdown", vlans=[{"id": 7, "proxy_arp": True}, {"id": 8, "name": "tenant8"}])
+    wanted = [["net.ipv4.conf.eth1/7.proxy_arp=1"], ["net.ipv4.conf.tenant8.proxy_arp=0"]]
+    assert [vlan["sysctl"] for vlan in the_plan["files"][2]["data"]["vlans"]] == wanted
 
 
 def test_no_present_vlan_leaves_the_ruleset_and_the_modules_file_only():

@@ -29,6 +29,18 @@ def test_mode_only_is_fixed_without_rewriting(tmp_path):
     assert todo.chmod == [(str(path), 0o644)] and not todo.write
 
 
+def test_temporaries_of_a_killed_writer_are_removed_by_the_next_run(tmp_path):
+    # write_atomically killed (SIGKILL, power loss) between its temporary file and the rename leaves .x.conf.XXXXXXXX.
+    (tmp_path / "x.conf").write_text("x=1\n")
+    (tmp_path / ".x.conf.k3_9abzq").write_text("x=")
+    (tmp_path / ".x.conf.swp").write_text("an editor's")
+    todo = plan([{"path": str(tmp_path / "x.conf"), "content": "x=1\n"}], [])
+    assert todo.remove == [str(tmp_path / ".x.conf.k3_9abzq")] and todo.changed and not todo.write
+    apply(todo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".x.conf.swp", "x.conf"]
+    assert not plan([{"path": str(tmp_path / "x.conf"), "content": "x=1\n"}], []).changed
+
+
 def test_strays_matching_a_pattern_are_purged_listed_ones_kept(tmp_path):
     (tmp_path / "60-vr-a.netdev").write_text("a")
     (tmp_path / "60-vr-b.netdev").write_text("b")

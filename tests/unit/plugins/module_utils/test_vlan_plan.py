@@ -58,6 +58,19 @@ def test_plan_creates_corrects_and_leaves_alone():
     assert plan(desired_vlans(params(parent="eth1", vlan_id=10)), LINKS, {})["changed"] == []
 
 
+def test_a_parent_that_is_down_is_brought_up_once_for_vlans_that_are_to_be_up():
+    # After a reboot the VLAN is gone and the trunk down: creating the VLAN up would fail with ENETDOWN.
+    down = {**LINKS, "eth1": link(2, "eth1", kind="veth", up=False, operstate="DOWN"),
+            "eth1.10": link(3, "eth1.10", kind="vlan", parent=2, vid=10, up=False, operstate="DOWN")}
+    work = plan(desired_vlans(params(parent="eth1", vlans=[{"vlan_id": 10}, {"vlan_id": 11}])), down, {})
+    assert [parent["name"] for parent in work["parents_up"]] == ["eth1"]
+    assert [s["name"] for s in work["create"]] == ["eth1.11"] and [(spec["name"], c) for spec, _l, c in work["set"]] == [("eth1.10", {"up": True})]
+    # A VLAN kept down, or one removed, needs no parent up; a parent that is up is left alone.
+    assert plan(desired_vlans(params(parent="eth1", vlan_id=11, enabled=False)), down, {})["parents_up"] == []
+    assert plan(desired_vlans(params(name="eth1.10", state="absent")), down, {})["parents_up"] == []
+    assert plan(desired_vlans(params(parent="eth1", vlan_id=11)), LINKS, {})["parents_up"] == []
+
+
 def test_plan_refuses_non_vlans_other_identities_and_missing_parents():
     with pytest.raises(VlanError, match="eth1 exists but is a veth interface"):
         plan(desired_vlans(params(parent="lo", vlan_id=3, name="eth1")), LINKS, {})

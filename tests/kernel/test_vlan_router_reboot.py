@@ -1,0 +1,247 @@
+# Copyright: layer2.linux contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Persistence proven by a reboot: the router comes back from its own files, through the real programs of a Debian boot.
+
+The seed's lab (vlan_router_lab), four boots in a row, each:
+  1. the role applied, its files under a scratch vlan_router_root (the reachability matrix checked after the first run);
+  2. "power off": every VLAN, address, route, forwarding and proxy ARP value and nftables table gone; the trunk and the
+     uplink down (8021q stays loaded: unloading it would delete the compute nodes' VLANs in this same kernel);
+  3. "boot", in the router's namespace and a private mount namespace (see BOOT): systemd-modules-load, systemd-sysctl,
+     `nft -f /etc/nftables.conf`, then systemd-networkd or `ifup -a`, the real programs of Debian's packages;
+  4. the reachability matrix again, and a run of the role that changes nothing.
+The boots: systemd-networkd with the role's own trunk file; networkd with the management address on the trunk in a
+.network file of the machine's (vlan_router_networkd_trunk_network, the role adds a drop-in); ifupdown; ifupdown with the
+trunk's own stanza carrying the management address. The uplink's address is the machine's too (its own file), so the
+boot brings it back as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.kernel import vlan_router_lab as seed
+from tests.support.ansible import ROOT, run_playbook
+
+PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
+MANAGEMENT, MANAGEMENT_PEER = "192.0.2.2", "192.0.2.11"  # the router's and compute1's untagged addresses on the trunk
+BOOTS = [("systemd-networkd", False), ("systemd-networkd", True), ("ifupdown", False), ("ifupdown", True)]
+# What the boot brings back, waited for before the matrix: (interface, address), and the routed prefix.
+ADDRESSES = [("eth0", seed.ROUTER_UPLINK), ("eth1.1234", "203.0.113.1"), ("eth1.1235", "10.1.35.1"), ("eth1.1236", "10.1.36.1")]
+# The real /etc is never written: these are compared before and after.
+REAL_ETC = ["/etc/nftables.conf", "/etc/network/interfaces", "/etc/systemd/network", "/etc/sysctl.d", "/etc/modules-load.d", "/etc/nftables.d"]
+
+# Run by `unshare --mount` inside the router's namespace (`ip netns exec` has mounted that namespace's /sys):
+#   sh -c BOOT boot ROOT BACKEND
+# The mount namespace of a booting machine without udev: /sys read-only (systemd-networkd then does not wait for udev to
+# initialise links, as in a container), a fresh /run with networkd's state directory owned by systemd-network, and /etc a
+# private copy of this machine's with every file of the scratch root's etc/ bound over it. Nothing is written to the real
+# /etc. Then the programs in the order of Debian's units: systemd-modules-load.service and systemd-sysctl.service (each
+# given the role's file only: the machine's other files set values outside this namespace), nftables.service (before
+# network-pre.target), then networking: systemd-networkd (it stays in the foreground) or `ifup -a`.
+BOOT = r"""
+set -eu
+root=$1 backend=$2
+mount -o remount,bind,ro /sys
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/systemd/netif /run/network /run/l2etc
+chown systemd-network:systemd-network /run/systemd/netif
+cp -a /etc/. /run/l2etc/
+mount --bind /run/l2etc /etc
+(cd "$root/etc" && find . -type f) | while read -r file; do
+    mkdir -p "/etc/${file%/*}"
+    [ -e "/etc/$file" ] || : >"/etc/$file"
+    mount --bind "$root/etc/$file" "/etc/$file"
+done
+# In User-Mode Linux the kernel's modules are in the tier's cache (see uml-exec), not under /lib/modules where
+# systemd-modules-load (libkmod) looks: bind them there. A file system without /lib/modules at all (a container's) has no
+# directory to bind over, and creating one would write the real /usr: /usr/lib is then covered by a private one made of
+# binds of its entries, plus modules.
+modules=$(dirname "$(cat /proc/sys/kernel/modprobe)")/modroot/lib/modules
+release=$(uname -r)
+if [ ! -d "/lib/modules/$release" ] && [ -d "$modules/$release" ]; then
+    if [ ! -d /lib/modules ]; then
+        mkdir /run/l2lib
+        for entry in /usr/lib/*; do
+            name=${entry##*/}
+            if [ -L "$entry" ]; then cp -P "$entry" /run/l2lib/
+            elif [ -d "$entry" ]; then mkdir "/run/l2lib/$name" && mount --rbind "$entry" "/run/l2lib/$name"
+            else : >"/run/l2lib/$name" && mount --bind "$entry" "/run/l2lib/$name"
+            fi
+        done
+        mkdir /run/l2lib/modules
+        mount --rbind /run/l2lib /usr/lib
+    fi
+    mount --bind "$modules" /lib/modules
+fi
+cd /
+echo "boot: systemd-modules-load"; /lib/systemd/systemd-modules-load /etc/modules-load.d/layer2-vlan-router.conf
+echo "boot: systemd-sysctl"; /lib/systemd/systemd-sysctl /etc/sysctl.d/90-layer2-vlan-router.conf
+echo "boot: nftables"; nft -f /etc/nftables.conf
+echo "boot: $backend"
+case $backend in
+    systemd-networkd) exec /lib/systemd/systemd-networkd ;;
+    ifupdown) exec ifup -a ;;
+esac
+"""
+
+
+def machine_files(root: Path, backend: str, management: bool) -> None:
+    """The machine's own network configuration (not the role's): the uplink's address, and the trunk's management address."""
+    networkd = root / "etc/systemd/network"
+    networkd.mkdir(parents=True, exist_ok=True)
+    (networkd / "10-uplink.network").write_text(f"[Match]\nName=eth0\n\n[Network]\nAddress={seed.ROUTER_UPLINK}/24\nLinkLocalAddressing=no\n")
+    trunk = networkd / "10-eth1.network"
+    if backend == "systemd-networkd" and management:
+        trunk.write_text(f"[Match]\nName=eth1\n\n[Network]\nAddress={MANAGEMENT}/24\nLinkLocalAddressing=no\n")
+    elif trunk.exists():
+        trunk.unlink()
+    (root / "etc/network").mkdir(parents=True, exist_ok=True)
+    stanzas = ["auto lo", "iface lo inet loopback", "", "auto eth0", "iface eth0 inet static", f"    address {seed.ROUTER_UPLINK}/24", ""]
+    if management:
+        stanzas += ["auto eth1", "iface eth1 inet static", f"    address {MANAGEMENT}/24", ""]
+    (root / "etc/network/interfaces").write_text("\n".join(stanzas + ["source /etc/network/interfaces.d/*", ""]))
+
+
+def router_vars(root: Path, backend: str, management: bool) -> dict:
+    extra = {"vlan_router_networkd_trunk_network": "10-eth1.network"} if backend == "systemd-networkd" and management else {}
+    return seed.seed_vars(root, backend, **extra)
+
+
+def power_off(lab) -> None:
+    """What a freshly booted machine has: the trunk and the uplink, down, no address, no VLAN, no table, no forwarding."""
+    vlans = [link["ifname"] for link in lab.ip_json("router", "-d", "link", "show") if link.get("linkinfo", {}).get("info_kind") == "vlan"]
+    lines = [f"link del {name}" for name in vlans] + ["addr flush dev eth0", "addr flush dev eth1", "link set eth0 down", "link set eth1 down"]
+    lab.run("router", ["ip", "-batch", "-"], input="\n".join(lines) + "\n")
+    lab.run("router", ["nft", "flush", "ruleset"])
+    lab.run("router", ["sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0", "net.ipv4.conf.eth0.proxy_arp=0",
+                       "net.ipv4.conf.eth1.proxy_arp=0"])
+    # The upstream forgets the router's answers, so proxy ARP has to answer again after the boot.
+    lab.run("internet", ["ip", "neigh", "flush", "dev", "eth0"])
+
+
+def powered_off(lab) -> dict:
+    """The router's state that a boot has to bring back, as read after power_off."""
+    links = lab.ip_json("router", "-d", "addr", "show")
+    return {
+        "vlans": [link["ifname"] for link in links if link.get("linkinfo", {}).get("info_kind") == "vlan"],
+        "up": [link["ifname"] for link in links if link["ifname"] != "lo" and "UP" in link["flags"]],
+        "addresses": [a["local"] for link in links if link["ifname"] != "lo" for a in link["addr_info"]],
+        "tables": lab.run("router", ["nft", "list", "tables"]).stdout.split(),
+        "forwarding": lab.run("router", ["cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/eth0/proxy_arp"]).stdout.split(),
+    }
+
+
+def boot(lab, root: Path, backend: str, log: Path) -> subprocess.Popen:
+    """Start the boot (BOOT) in the router; networkd keeps running until the lab goes down or the next power off."""
+    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", BOOT, "boot", str(root), backend]
+    with log.open("w") as out:
+        return lab.popen("router", argv, stdout=out, stderr=subprocess.STDOUT)
+
+
+def booted(lab, proc: subprocess.Popen, log: Path, management: bool, timeout: float = 180) -> float:
+    """Seconds until the router holds its addresses and the routed prefix; fails with the boot's log when it does not."""
+    wanted = ADDRESSES + ([("eth1", MANAGEMENT)] if management else [])
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        held = {(link["ifname"], a["local"]) for link in lab.ip_json("router", "addr", "show") for a in link["addr_info"]}
+        routed = any(route["dst"] == "203.0.113.64/28" for route in lab.ip_json("router", "route", "show"))
+        if set(wanted) <= held and routed:
+            return time.monotonic() - start
+        if proc.poll() not in (None, 0):
+            break
+        time.sleep(0.5)
+    pytest.fail(f"the router did not come back (boot exited {proc.poll()}); missing {sorted(set(wanted) - held)}, routed {routed}:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+    if proc is not None:
+        proc.wait()
+
+
+def fingerprint(paths: list[str]) -> dict:
+    out = {}
+    for path in map(Path, paths):
+        for item in [path, *sorted(path.rglob("*"))] if path.is_dir() else [path]:
+            out[str(item)] = hashlib.sha256(item.read_bytes()).hexdigest() if item.is_file() else ("dir" if item.exists() else None)
+    return out
+
+
+@dataclass
+class Router:
+    lab: object
+    root: Path
+    etc_before: dict
+    network: subprocess.Popen | None = None  # the running boot (networkd), stopped by the next power off or the lab's teardown
+    applied: dict | None = None  # the role's variables last applied
+
+
+@pytest.fixture(scope="module")
+def router(request, tmp_path_factory):
+    from tests.lab import Lab
+
+    lab = Lab(seed.spec()).up()
+    request.addfinalizer(lab.down)
+    seed.bridge_vms(lab)
+    assert seed.nft_ip_family(lab), "the reboot test needs nf_tables' ip and inet families: run it in the tier's own kernel"
+    lab.run("compute1", ["ip", "addr", "add", f"{MANAGEMENT_PEER}/24", "dev", "eth0"])
+    return Router(lab, tmp_path_factory.mktemp("router-root"), fingerprint(REAL_ETC))
+
+
+@pytest.mark.parametrize("backend,management", BOOTS, ids=[f"{b}{'-management' if m else ''}" for b, m in BOOTS])
+def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, management, tmp_path):
+    lab, root = router.lab, router.root
+    machine_files(root, backend, management)
+    variables = router_vars(root, backend, management)
+    inventory = seed.inventory(lab, variables)
+    # 1. The role applied (the VMs' default routes too, the first time), unless the last boot's re-run applied the same
+    # variables (ifupdown with the management address differs from ifupdown only in the machine's own file); the matrix
+    # before any reboot.
+    if variables != router.applied:
+        applied = run_playbook(PLAYBOOK, inventory, args=[] if router.applied is None else ["--limit", "routers"])
+        assert applied.rc == 0, applied.stdout + applied.stderr
+        if router.applied is None:
+            assert seed.unreachable(lab) == []
+    router.applied = variables
+    assert "8021q" in (root / "etc/modules-load.d/layer2-vlan-router.conf").read_text().split()
+    if backend == "systemd-networkd":  # the VLANs hang off the machine's trunk file (a drop-in) or the role's own one
+        own = (root / "etc/systemd/network/60-layer2-vlan-router-eth1.network").exists()
+        assert own != management and (root / "etc/systemd/network/10-eth1.network.d/60-layer2-vlan-router.conf").exists() == management
+
+    # 2. Power off.
+    stop(router.network)
+    router.network = None
+    power_off(lab)
+    assert powered_off(lab) == {"vlans": [], "up": [], "addresses": [], "tables": [], "forwarding": ["0", "0"]}
+    assert os.path.isdir("/proc/net/vlan")  # 8021q stays loaded (see the module's docstring)
+
+    # 3. Boot.
+    log = tmp_path / "boot.log"
+    proc = boot(lab, root, backend, log)
+    if backend == "systemd-networkd":
+        router.network = proc
+    seconds = booted(lab, proc, log, management)
+    if backend == "ifupdown":
+        assert proc.wait(timeout=120) == 0, log.read_text()
+    steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
+    print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began; {steps}")
+
+    # 4. The same matrix, the management address on the trunk, and a run of the role that changes nothing.
+    assert seed.unreachable(lab) == [], log.read_text()
+    if management:
+        assert seed.pings(lab, "compute1", MANAGEMENT)
+    again = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
+    assert again.rc == 0, again.stdout + again.stderr
+    assert again.changed == 0, [r.get("register") or r["task"] for r in again.results if r["result"].get("changed")]
+
+
+def test_the_real_etc_was_never_written(router):
+    assert fingerprint(REAL_ETC) == router.etc_before
