@@ -94,13 +94,18 @@ def _port(value, where: str) -> int:
     return value
 
 
-def _holder(present: list[dict], address: ipaddress.IPv4Address) -> dict | None:
-    """The present VLAN whose subnet (or routed prefix) holds the address, or None."""
+def _ipv4_networks(present: list[dict]) -> list[tuple[dict, list]]:
+    """Each present VLAN with its IPv4 subnets and routed prefixes, parsed once (not once per address looked up)."""
+    out = []
     for vlan in present:
         networks = [ipaddress.ip_interface(a).network for a in vlan["addresses"]] + [ipaddress.ip_network(p) for p in vlan["routed"]]
-        if any(address in network for network in networks if network.version == 4):
-            return vlan
-    return None
+        out.append((vlan, [network for network in networks if network.version == 4]))
+    return out
+
+
+def _holder(networks: list[tuple[dict, list]], address: ipaddress.IPv4Address) -> dict | None:
+    """The VLAN (of _ipv4_networks) whose subnet or routed prefix holds the address, or None."""
+    return next((vlan for vlan, held in networks if any(address in network for network in held)), None)
 
 
 def _translations(settings: dict, present: list[dict]) -> dict:
@@ -113,16 +118,17 @@ def _translations(settings: dict, present: list[dict]) -> dict:
     owners: dict[str, str] = {}  # public address -> the static NAT that took it whole
     ports: dict[tuple, str] = {}  # (public, proto, port) -> the entry
     static, forwards, routes = [], [], {}
+    networks = _ipv4_networks(present)
 
     def private_vlan(address, where):
-        vlan = _holder(present, address)
+        vlan = _holder(networks, address)
         if vlan is None:
             raise PlanError(f"{where}: no VLAN holds the private address {address} (it is outside every VLAN's subnet and routed prefixes); "
                             "give the VM's address in one of vlan_router_vlans")
         return vlan
 
     def public_free(address, where):
-        vlan = _holder(present, address)
+        vlan = _holder(networks, address)
         if vlan is not None:
             raise PlanError(f"{where}: the public address {address} is inside VLAN {vlan['id']}'s own addresses; "
                             "a translated public address must not be routed to a VLAN already")
@@ -463,7 +469,8 @@ def plan(settings: dict, layout: dict) -> dict:
             "owned": [{"family": "inet", "name": settings["nft_filter_table"]}, {"family": "ip", "name": settings["nft_nat_table"]}],
         },
         "files": files
-        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq}] if dnsmasq else []),
+        # dnsmasq checks its own file before config_files installs it (and in check mode), only when its content changed
+        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq, "validate": "dnsmasq --test --conf-file=%s"}] if dnsmasq else []),
         # One dnsmasq for the router, present while some VLAN asks for dhcp or ipv6_ra (path None otherwise), and where
         # it listens: DNS on each address of the VLANs it serves, DHCP (UDP port 67) for the VLANs with dhcp.
         "dnsmasq": {"path": paths["dnsmasq"] if dnsmasq else None, "interfaces": [vlan["name"] for vlan in served],

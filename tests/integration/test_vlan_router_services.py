@@ -23,7 +23,7 @@ from tests.support.ansible import run_playbook
 
 ROUTER = "10.9.9.10"
 CONF = "etc/dnsmasq.d/layer2-vlan-router.conf"
-CHECK = "__vlan_router_dnsmasq_test"
+FILES = "__vlan_router_files_result"  # config_files, which runs dnsmasq --test on dnsmasq's new file first
 WEB1, WEB2, UNKNOWN = "02:00:00:00:35:02", "02:00:00:00:35:03", "02:00:00:00:35:99"
 VLANS = [
     {"id": 1235, "addresses": [f"{ROUTER}/24", "2001:db8:35::1/64"], "nat": True, "ipv6_ra": True,
@@ -127,12 +127,13 @@ def router(make_lab, tmp_path):
 def test_services_check_then_render_then_nothing_to_do(router):
     lab, root, _script = router
     check = services(lab, root, check=True)
-    assert check.task(CHECK, by="register")["rc"] == 0 and not (root / CONF).exists()
+    assert check.task(FILES, by="register")["validated"] == [str(root / CONF)] and not (root / CONF).exists()
     first = services(lab, root)
-    assert first.changed and first.task(CHECK, by="register")["rc"] == 0
+    assert first.changed and first.task(FILES, by="register")["validated"] == [str(root / CONF)]
     text = (root / CONF).read_text()
     assert "interface=eth1.1235\ninterface=eth1.1236\nexcept-interface=eth0\n" in text
-    assert services(lab, root).changed == 0
+    again = services(lab, root)
+    assert again.changed == 0 and again.task(FILES, by="register")["validated"] == []  # unchanged: not checked again
 
 
 def test_real_dhcp_dns_and_router_advertisements(router):
