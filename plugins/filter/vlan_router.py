@@ -382,6 +382,10 @@ def _dnsmasq(settings: dict, present: list[dict], paths: dict) -> dict | None:
         if item["ipv6_ra"] and not any(":" in a and not ipaddress.ip_interface(a).is_link_local for a in vlan["addresses"]):
             raise PlanError(f"VLAN {vlan['id']} ipv6_ra: the VLAN has no global IPv6 address; router advertisements announce the prefix "
                             "of one (give the VLAN an address such as 2001:db8:35::1/64)")
+        # Without forwarding the router also accepts its own advertisements and takes an address from them on every run.
+        if item["ipv6_ra"] and not settings["ipv6_forwarding"]:
+            raise PlanError(f"VLAN {vlan['id']} ipv6_ra: vlan_router_ipv6_forwarding is false; router advertisements make the router "
+                            "the VLAN's IPv6 default route, which needs IPv6 forwarding (set vlan_router_ipv6_forwarding: true)")
         served.append(item)
     if not served:
         return None

@@ -132,6 +132,7 @@ def main():
         },
         supports_check_mode=True,
     )
+
     def run(argv):
         # handle_exceptions=False: a command that is not installed raises FileNotFoundError, which validate() words
         return module.run_command(argv, handle_exceptions=False)

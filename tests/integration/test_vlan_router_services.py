@@ -69,7 +69,7 @@ def role(lab, root, *tasks_from, check=False, ok=True, **extra):
     """The role's task files one after the other in one play (registered results carry over, as in main.yml)."""
     variables = {"vlan_router_trunk": "eth1", "vlan_router_uplink": "eth0", "vlan_router_install_dependencies": False,
                  "vlan_router_persistence": "none", "vlan_router_root": str(root), "vlan_router_vlans": VLANS,
-                 "vlan_router_dns_upstream": ["198.51.100.1"]} | extra
+                 "vlan_router_dns_upstream": ["198.51.100.1"], "vlan_router_ipv6_forwarding": True} | extra
     play = [{"hosts": "router", "gather_facts": False,
              "tasks": [{"name": f"the role's {name}", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": name}}
                        for name in tasks_from]}]

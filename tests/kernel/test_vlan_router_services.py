@@ -40,10 +40,10 @@ def services_vars(root, vm3_mac: str) -> dict:
     public["ingress"] = [{"proto": "tcp", "ports": [8080], "from": [f"{seed.INTERNET}/32"]}]
     private["dhcp"] = {"range": ["10.1.35.100", "10.1.35.199"], "domain": "tenant1.internal", "lease_time": "12h",
                        "hosts": [{"mac": vm3_mac, "ip": "10.1.35.11", "name": "web1"}]}
-    other["ipv6_ra"] = True  # with IPv6 forwarding: a router that advertises itself as the default route forwards
+    other["ipv6_ra"] = True
     other["egress"] = [{"proto": "udp", "ports": [5555]}]
     return variables | {
-        "vlan_router_ipv6_forwarding": True,
+        "vlan_router_ipv6_forwarding": True,  # ipv6_ra needs it
         "vlan_router_static_nat": [{"public": STATIC_PUBLIC, "private": "10.1.35.11"}],
         "vlan_router_port_forwards": [{"public": FORWARD_PUBLIC, "port": 2222, "proto": "tcp", "private": "10.1.36.11", "private_port": 22}],
         # the internet stands for the upstream resolver: nothing answers there, no name leaves the lab

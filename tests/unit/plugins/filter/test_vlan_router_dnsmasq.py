@@ -30,7 +30,7 @@ TENANT = {
 
 
 def build(vlans, **overrides) -> dict:
-    variables = {**DEFAULTS, **SEED, "vlan_router_persistence": "none", "vlan_router_root": "/tmp/r"}
+    variables = {**DEFAULTS, **SEED, "vlan_router_persistence": "none", "vlan_router_root": "/tmp/r", "vlan_router_ipv6_forwarding": True}
     settings = {key.removeprefix("vlan_router_"): value for key, value in variables.items()} | {"detected_backend": None}
     return plan(settings | {"vlans": vlans} | overrides, LAYOUT)
 
@@ -129,6 +129,12 @@ def test_bad_dhcp_is_refused_naming_the_entry(vlans, message):
     with pytest.raises(PlanError) as error:
         build(vlans)
     assert message in str(error.value)
+
+
+def test_router_advertisements_need_ipv6_forwarding():
+    """Without it the router is the VLAN's default route without forwarding, and takes an address from its own advertisements."""
+    with pytest.raises(PlanError, match="VLAN 1235 ipv6_ra: vlan_router_ipv6_forwarding is false; router advertisements make the router"):
+        build([copy.deepcopy(TENANT)], ipv6_forwarding=False)
 
 
 def test_names_unique_across_vlans_and_upstream_checked():

@@ -129,8 +129,8 @@ def test_validate_runs_on_the_new_content_of_changed_files_only(tmp_path):
 def test_validate_refusal_missing_command_and_no_placeholder(tmp_path):
     files = [{"path": str(tmp_path / "x.conf"), "content": "bogus\n", "validate": "dnsmasq --test --conf-file=%s"}]
     todo = plan(files, [])
-    with pytest.raises(ConfigFilesError, match=r"files\[0\].validate: dnsmasq refused the new content of .*x.conf, nothing was written: "
-                                              r"dnsmasq: bad option at line 1"):
+    refused = r"files\[0\].validate: dnsmasq refused the new content of .*x.conf, nothing was written: dnsmasq: bad option at line 1"
+    with pytest.raises(ConfigFilesError, match=refused):
         _config_files.validate(todo, files, lambda argv: (1, "", "\ndnsmasq: bad option at line 1 of /tmp/x\n"))
 
     def missing(argv):
