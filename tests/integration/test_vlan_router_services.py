@@ -151,14 +151,19 @@ def test_real_dhcp_dns_and_router_advertisements(router):
     assert lookup(lab, "stranger", "10.9.9.2") == ["web1.tenant1.internal"]
     assert lookup(lab, "stranger", "nothere.tenant1.internal") == []  # local to the router: not forwarded
 
-    router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", "eth1.1235")[0]["addr_info"] if a["scope"] == "link")
-    for _attempt in range(100):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
-        addresses = [a["local"] for a in lab.ip_json("web1", "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
-        routes = lab.ip_json("web1", "-6", "route", "show", "default")
+    assert_advertised(lab, "web1", "eth1.1235", "2001:db8:35::/64")
+
+
+def assert_advertised(lab, vm, router_dev, prefix, tries=100):
+    """The VM's SLAAC address lies in the prefix and its default route is the router's link-local address on router_dev."""
+    router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", router_dev)[0]["addr_info"] if a["scope"] == "link")
+    for _attempt in range(tries):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
+        addresses = [a["local"] for a in lab.ip_json(vm, "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
+        routes = lab.ip_json(vm, "-6", "route", "show", "default")
         if addresses and routes:
             break
         time.sleep(0.2)
-    assert addresses and all(ipaddress.ip_address(a) in ipaddress.ip_network("2001:db8:35::/64") for a in addresses)
+    assert addresses and all(ipaddress.ip_address(a) in ipaddress.ip_network(prefix) for a in addresses)
     assert routes and routes[0]["gateway"] == router_ll and routes[0]["dev"] == "eth0"
 
 

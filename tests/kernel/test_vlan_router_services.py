@@ -12,13 +12,13 @@ Then real clients over the VLANs: busybox udhcpc, busybox nslookup, the kernel's
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 
 import pytest
 
 from tests.integration.test_vlan_router_nat_rules import connect, serve, udp_source
+from tests.integration.test_vlan_router_services import assert_advertised
 from tests.kernel import vlan_router_lab as seed
 from tests.support.ansible import ROOT, run_playbook
 
@@ -120,16 +120,7 @@ def test_dhcp_reserved_lease_and_dns_through_the_router(router, tmp_path):
 
 
 def test_router_advertisements_give_an_address_and_a_default_route(router):
-    lab = router[0]
-    router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", "eth1.1236")[0]["addr_info"] if a["scope"] == "link")
-    for _attempt in range(150):
-        addresses = [a["local"] for a in lab.ip_json("vm4", "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
-        routes = lab.ip_json("vm4", "-6", "route", "show", "default")
-        if addresses and routes:
-            break
-        time.sleep(0.2)
-    assert addresses and all(ipaddress.ip_address(a) in ipaddress.ip_network("2001:db8:36::/64") for a in addresses)
-    assert routes and routes[0]["gateway"] == router_ll
+    assert_advertised(router[0], "vm4", "eth1.1236", "2001:db8:36::/64", tries=150)
 
 
 def test_static_nat_and_port_forward_both_ways_with_hairpin(router):
