@@ -95,13 +95,18 @@ def _port(value, where: str) -> int:
     return value
 
 
-def _holder(present: list[dict], address: ipaddress.IPv4Address) -> dict | None:
-    """The present VLAN whose subnet (or routed prefix) holds the address, or None."""
+def _ipv4_networks(present: list[dict]) -> list[tuple[dict, list]]:
+    """Each present VLAN with its IPv4 subnets and routed prefixes, parsed once (not once per address looked up)."""
+    out = []
     for vlan in present:
         networks = [ipaddress.ip_interface(a).network for a in vlan["addresses"]] + [ipaddress.ip_network(p) for p in vlan["routed"]]
-        if any(address in network for network in networks if network.version == 4):
-            return vlan
-    return None
+        out.append((vlan, [network for network in networks if network.version == 4]))
+    return out
+
+
+def _holder(networks: list[tuple[dict, list]], address: ipaddress.IPv4Address) -> dict | None:
+    """The VLAN (of _ipv4_networks) whose subnet or routed prefix holds the address, or None."""
+    return next((vlan for vlan, held in networks if any(address in network for network in held)), None)
 
 
 def _translations(settings: dict, present: list[dict]) -> dict:
@@ -114,16 +119,17 @@ def _translations(settings: dict, present: list[dict]) -> dict:
     owners: dict[str, str] = {}  # public address -> the static NAT that took it whole
     ports: dict[tuple, str] = {}  # (public, proto, port) -> the entry
     static, forwards, routes = [], [], {}
+    networks = _ipv4_networks(present)
 
     def private_vlan(address, where):
-        vlan = _holder(present, address)
+        vlan = _holder(networks, address)
         if vlan is None:
             raise PlanError(f"{where}: no VLAN holds the private address {address} (it is outside every VLAN's subnet and routed prefixes); "
                             "give the VM's address in one of vlan_router_vlans")
         return vlan
 
     def public_free(address, where):
-        vlan = _holder(present, address)
+        vlan = _holder(networks, address)
         if vlan is not None:
             raise PlanError(f"{where}: the public address {address} is inside VLAN {vlan['id']}'s own addresses; "
                             "a translated public address must not be routed to a VLAN already")
@@ -227,6 +233,13 @@ def _nft_data(settings: dict, present: list[dict], translations: dict) -> dict:
         "ingress": [{"vlan": name, "chain": f"ingress_{vlan_id}", "rules": rules} for name, vlan_id, rules in translations["ingress"]],
         "egress": [{"vlan": name, "chain": f"egress_{vlan_id}", "rules": rules} for name, vlan_id, rules in translations["egress"]],
     }} if translations["static"] or translations["forwards"] or translations["ingress"] or translations["egress"] else {})
+
+
+def _chains(data: dict) -> dict:
+    """The chains nftables.nft.j2 prints in the filter and the NAT table, from the data it prints."""
+    rules = data.get("rules", {})
+    return {"filter": ["forward"] + [chain["chain"] for chain in rules.get("ingress", []) + rules.get("egress", [])],
+            "nat": (["prerouting", "output"] if rules.get("static") or rules.get("forwards") else []) + ["postrouting"]}
 
 
 def _filter_wanted(settings: dict, present: list[dict], translations: dict) -> bool:
@@ -373,6 +386,10 @@ def _dnsmasq(settings: dict, present: list[dict], paths: dict) -> dict | None:
         if item["ipv6_ra"] and not any(":" in a and not ipaddress.ip_interface(a).is_link_local for a in vlan["addresses"]):
             raise PlanError(f"VLAN {vlan['id']} ipv6_ra: the VLAN has no global IPv6 address; router advertisements announce the prefix "
                             "of one (give the VLAN an address such as 2001:db8:35::1/64)")
+        # Without forwarding the router also accepts its own advertisements and takes an address from them on every run.
+        if item["ipv6_ra"] and not settings["ipv6_forwarding"]:
+            raise PlanError(f"VLAN {vlan['id']} ipv6_ra: vlan_router_ipv6_forwarding is false; router advertisements make the router "
+                            "the VLAN's IPv6 default route, which needs IPv6 forwarding (set vlan_router_ipv6_forwarding: true)")
         served.append(item)
     if not served:
         return None
@@ -423,12 +440,15 @@ def plan(settings: dict, layout: dict) -> dict:
     families = ["ipv4"] + (["ipv6"] if any(network.version == 6 for _name, network in routed) else [])
 
     dnsmasq = _dnsmasq(settings, present, paths)
+    served = [vlan for vlan in present if dnsmasq and vlan["name"] in {item["name"] for item in dnsmasq["vlans"]}]
 
+    files = _files(settings, backend, present, paths, layout, translations)
+    chains = _chains(next(file["data"] for file in files if file["path"] == paths["nft"]))
     wanted_tables = []
     if _filter_wanted(settings, present, translations):
-        wanted_tables.append({"family": "inet", "name": settings["nft_filter_table"]})
+        wanted_tables.append({"family": "inet", "name": settings["nft_filter_table"], "chains": chains["filter"]})
     if any(vlan["nat"] for vlan in present) or translations["static"] or translations["forwards"]:
-        wanted_tables.append({"family": "ip", "name": settings["nft_nat_table"]})
+        wanted_tables.append({"family": "ip", "name": settings["nft_nat_table"], "chains": chains["nat"]})
 
     return {
         "trunk": settings["trunk"],
@@ -456,10 +476,15 @@ def plan(settings: dict, layout: dict) -> dict:
             "tables": wanted_tables,
             "owned": [{"family": "inet", "name": settings["nft_filter_table"]}, {"family": "ip", "name": settings["nft_nat_table"]}],
         },
-        "files": _files(settings, backend, present, paths, layout, translations)
-        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq}] if dnsmasq else []),
-        # One dnsmasq for the router, present while some VLAN asks for dhcp or ipv6_ra (path None otherwise).
-        "dnsmasq": {"path": paths["dnsmasq"] if dnsmasq else None, "interfaces": [vlan["name"] for vlan in dnsmasq["vlans"]] if dnsmasq else []},
+        "files": files
+        # dnsmasq checks its own file before config_files installs it (and in check mode), only when its content changed
+        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq, "validate": "dnsmasq --test --conf-file=%s"}] if dnsmasq else []),
+        # One dnsmasq for the router, present while some VLAN asks for dhcp or ipv6_ra (path None otherwise), and where
+        # it listens: DNS on each address of the VLANs it serves, DHCP (UDP port 67) for the VLANs with dhcp.
+        "dnsmasq": {"path": paths["dnsmasq"] if dnsmasq else None, "interfaces": [vlan["name"] for vlan in served],
+                    "dns": [{"interface": vlan["name"], "address": str(ipaddress.ip_interface(address).ip)}
+                            for vlan in served for address in vlan["addresses"]],
+                    "dhcp": [vlan["name"] for vlan in served if vlan.get("dhcp") is not None]},
         # What the role's files were last time and are not any more is removed: a VLAN taken out, a backend switched.
         "purge": [
             f"{paths['networkd_dir']}/{layout['networkd_prefix']}*",
@@ -517,6 +542,7 @@ def changes(the_plan: dict, facts: dict) -> dict:
     owned = [(table["family"], table["name"]) for table in nft["owned"]]
     live_tables = {(table["family"], table["name"]) for table in facts.get("nftables", {}).get("tables", [])} & set(owned)
     wanted_tables = {(table["family"], table["name"]) for table in nft["tables"]}
+    live_chains = {(table["family"], table["name"]): table["chains"] for table in facts.get("nftables", {}).get("tables", []) if "chains" in table}
     return {
         "routes": {
             "routes": wanted + absent,
@@ -526,6 +552,9 @@ def changes(the_plan: dict, facts: dict) -> dict:
         "nftables": {
             "missing": [{"family": f, "name": n} for f, n in owned if (f, n) in wanted_tables - live_tables],
             "extra": [{"family": f, "name": n} for f, n in owned if (f, n) in live_tables - wanted_tables],
+            # the chains a wanted table that is loaded lacks (a table missing whole is listed above)
+            "chains": [{"family": table["family"], "name": table["name"], "chain": chain} for table in nft["tables"]
+                       for chain in table["chains"] if chain not in live_chains.get((table["family"], table["name"]), table["chains"])],
         },
     }
 
@@ -534,23 +563,40 @@ def _bit(value) -> int:
     return int(bool(value))
 
 
-def _dnsmasq_problems(the_plan: dict, services: dict | None) -> list[str]:
-    """dnsmasq.service against the plan, when the role runs it (vlan_router_root /; services: service_facts' services)."""
+def _started_from(cmdline: list[str], path: str) -> bool:
+    """Whether a dnsmasq command line reads this file (--conf-file=FILE, --conf-file FILE, -C FILE, -CFILE)."""
+    return any(arg in (f"--conf-file={path}", f"-C{path}") or (arg in ("--conf-file", "-C") and following == path)
+               for arg, following in zip(cmdline, [*cmdline[1:], ""], strict=True))
+
+
+def _dnsmasq_problems(the_plan: dict, listening: list[dict] | None) -> list[str]:
+    """Whether dnsmasq listens where the plan says (listening: router_facts' UDP sockets; None when not read).
+
+    The router's own (vlan_router_root /) is any dnsmasq process, however started. Under another root the role starts
+    no daemon: a dnsmasq started from the role's file (a lab without systemd) is checked, and none running is no problem.
+    """
     served = the_plan.get("dnsmasq", {})
-    if services is None or not served.get("path"):
+    if listening is None or not served.get("path"):
         return []
-    state = services.get("dnsmasq.service", {}).get("state", "not installed")
-    if state == "running":
-        return []
-    return [f"dnsmasq.service is {state}, not running: DHCP, DNS and router advertisements on {', '.join(served['interfaces'])} are not served"]
+    ours = [s for s in listening if s.get("process") == "dnsmasq" and (the_plan["this_system"] or _started_from(s.get("cmdline", []), served["path"]))]
+    if not ours:
+        return [f"dnsmasq is not running (no dnsmasq process listens in the router's network namespace): DHCP, DNS and router "
+                f"advertisements on {', '.join(served['interfaces'])} are not served"] if the_plan["this_system"] else []
+    bound = {(s["address"], s["port"]) for s in ours}
+    out = [f"dnsmasq does not answer DNS on {dns['address']} ({dns['interface']}, UDP port 53)" for dns in served["dns"]
+           if not {(dns["address"], 53), ("::" if ":" in dns["address"] else "0.0.0.0", 53)} & bound]
+    if served["dhcp"] and not any(port == 67 for _address, port in bound):
+        out.append(f"dnsmasq does not listen for DHCP (UDP port 67): {', '.join(served['dhcp'])} get no leases")
+    return out
 
 
-def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False, services: dict | None = None) -> list[str]:
+def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False) -> list[str]:
     """Every difference between the plan and the live state, in words; empty when the router is as asked.
 
     facts: router_facts' result, read after vlan_interface and ip_forwarding ran. routes: ip_route's `routes` when that task
     ran after the read (the routes in its scope now). nft_loaded: the ruleset was loaded after the read (nft -f is one
-    transaction: the role's tables are then as the file says). services: service_facts' services on the router itself.
+    transaction: the role's tables are then as the file says). facts' listening (router_facts listening=true, read after
+    dnsmasq last (re)started) tells where dnsmasq serves.
     """
     out = []
     forwarding = facts.get("forwarding", {})
@@ -598,7 +644,8 @@ def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_
         else:
             out += [f"the nftables table {t['family']} {t['name']} is missing" for t in drift["nftables"]["missing"]]
             out += [f"the nftables table {t['family']} {t['name']} is loaded but not asked for" for t in drift["nftables"]["extra"]]
-    return out + _dnsmasq_problems(the_plan, services)
+            out += [f"the nftables table {c['family']} {c['name']} lacks its chain {c['chain']}" for c in drift["nftables"]["chains"]]
+    return out + _dnsmasq_problems(the_plan, facts.get("listening"))
 
 
 def _filter(function):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shlex
+import tempfile
 from dataclasses import dataclass, field
 
 from ansible_collections.layer2.linux.plugins.module_utils._files import check_target, stale_temporaries, write_atomically
@@ -87,6 +89,38 @@ def plan(files: list, purge: list) -> Plan:
                 result.remove.append(path)
                 result.diff.append({"before_header": path, "after_header": "(removed)", "before": _read(path, found)[0] or "", "after": ""})
     return result
+
+
+def validate(todo: Plan, files: list, run, check_mode: bool = False) -> tuple[list, list]:
+    """Each file about to be written whose item has a `validate` command: the command on a temporary file holding the new
+    content (%s in the command), before anything is written. run(argv) -> (rc, stdout, stderr); a missing command raises
+    FileNotFoundError. Returns the paths checked and warnings (a command not installed yet, in check mode only); raises
+    ConfigFilesError, naming the file and in the command's words, when the content is refused."""
+    commands = {os.path.normpath(item["path"]): (position, item["validate"]) for position, item in enumerate(files) if item.get("validate")}
+    checked, warnings = [], []
+    for path, content, _mode in todo.write:
+        if path not in commands:
+            continue
+        position, command = commands[path]
+        argv = shlex.split(command)
+        if "%s" not in command or not argv:
+            raise ConfigFilesError(f"files[{position}].validate {command!r} has no %s where the file to check goes (such as 'dnsmasq --test -C %s')")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix=".check-", suffix="-" + os.path.basename(path)) as handle:
+            handle.write(content)
+            handle.flush()
+            try:
+                rc, out, err = run([arg.replace("%s", handle.name) for arg in argv])
+            except FileNotFoundError:
+                if not check_mode:
+                    raise ConfigFilesError(f"files[{position}].validate: {argv[0]} is not installed, "
+                                           f"so {path} cannot be checked before it is written") from None
+                warnings.append(f"{argv[0]} is not installed yet: {path} was not checked (check mode installs nothing)")
+                continue
+        if rc != 0:
+            words = " ".join((err or out).split()) or f"exit status {rc}"
+            raise ConfigFilesError(f"files[{position}].validate: {argv[0]} refused the new content of {path}, nothing was written: {words}")
+        checked.append(path)
+    return checked, warnings
 
 
 def _checked(path, option: str):

@@ -50,6 +50,15 @@ options:
             unquoted C(644) as the decimal number 644 (octal 1204), and C(true) would be mode 0001.
         type: raw
         default: "0644"
+      validate:
+        description:
+          - A command that checks the new content before anything is written, C(%s) standing for a temporary file holding it
+            (as in P(ansible.builtin.template#module)), such as C(dnsmasq --test --conf-file=%s) or C(nft -c -f %s).
+          - Run only for a file whose content differs, in check mode too. When it exits non-zero the task fails naming the
+            file, in the command's words, and no file of the task is written.
+          - A command that is not installed fails the task, except in check mode (where the dependencies may not be
+            installed yet), which warns and leaves the check out.
+        type: str
   purge:
     description: Absolute glob patterns; a regular file matching one of them and not listed in O(files) is removed.
     type: list
@@ -88,6 +97,12 @@ modes_fixed:
   type: list
   elements: str
   sample: []
+validated:
+  description: Files whose new content their O(files[].validate) command accepted.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/dnsmasq.d/layer2-vlan-router.conf]
 removed:
   description: Files matching a purge pattern that were (or would be) removed.
   returned: always
@@ -97,7 +112,7 @@ removed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, Plan, apply, plan
+from ansible_collections.layer2.linux.plugins.module_utils._config_files import ConfigFilesError, Plan, apply, plan, validate
 from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words, os_error_words
 
 
@@ -112,17 +127,27 @@ def main():
                     "path": {"type": "path", "required": True},
                     "content": {"type": "str", "required": True},
                     "mode": {"type": "raw", "default": "0644"},
+                    "validate": {"type": "str"},
                 },
             },
             "purge": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
+
+    def run(argv):
+        # handle_exceptions=False: a command that is not installed raises FileNotFoundError, which validate() words
+        return module.run_command(argv, handle_exceptions=False)
+
     with failing_in_words(module, ConfigFilesError, doing="reading the configuration files"):
         todo = plan(module.params["files"], module.params["purge"])
+        validated, warnings = validate(todo, module.params["files"], run, module.check_mode)
+    for warning in warnings:
+        module.warn(warning)
     result = {
         "changed": todo.changed,
         "written": [path for path, _content, _mode in todo.write],
+        "validated": validated,
         "modes_fixed": [path for path, _mode in todo.chmod],
         "removed": list(todo.remove),
     }

@@ -10,10 +10,11 @@ short_description: The live state of a Linux router as plain data, read in one c
 version_added: 0.1.0
 description:
   - Reads, in one call, what a router is made of - links with their VLAN details and addresses, the routes of the main
-    table, IPv4 and IPv6 forwarding, per-interface proxy ARP, proxy NDP and IPv6 forwarding, and the nftables tables - and
-    returns it as structured data a playbook can assert on.
-  - Links, addresses and routes come from one rtnetlink socket, the switches from C(/proc/sys), the tables from
-    C(nft -j list tables). Nothing is parsed by position.
+    table, IPv4 and IPv6 forwarding, per-interface proxy ARP, proxy NDP and IPv6 forwarding, the nftables tables with their
+    chains and, asked, the listening UDP sockets with the process holding each - and returns it as structured data a
+    playbook can assert on.
+  - Links, addresses and routes come from one rtnetlink socket, the switches from C(/proc/sys), the tables and chains from
+    C(nft -j list tables; list chains), the sockets from C(/proc/net/udp), C(/proc/net/udp6) and C(/proc/PID/fd).
   - Only reads; never reports a change. The results are returned at the top level of the result, not as C(ansible_facts).
 author:
   - layer2.linux contributors (@layer2-linux)
@@ -28,7 +29,9 @@ requirements:
   - The C(nft) command (package C(nftables)) for the tables; without it RV(nftables.available) is V(false).
 options:
   nftables:
-    description: Run C(nft -j list tables) to list the nftables tables. Set V(false) to skip it (RV(nftables) is then not returned).
+    description:
+      - Run C(nft -j 'list tables; list chains') to list the nftables tables and their chains.
+      - Set V(false) to skip it (RV(nftables) is then not returned).
     type: bool
     default: true
   all_route_types:
@@ -41,6 +44,13 @@ options:
       - When given, RV(nftables.boot) tells whether it exists and which files its C(include) lines name, so a playbook can
         decide without another task whether a ruleset is restored at boot. Only read with O(nftables=true).
     type: path
+  listening:
+    description:
+      - Also return RV(listening), the UDP sockets of the network namespace the module runs in that wait for datagrams
+        (DNS on port 53, DHCP on port 67...), each with the process that holds it.
+      - Whichever way the daemon was started (a service manager or by hand), the sockets tell whether it serves.
+    type: bool
+    default: false
 notes:
   - When C(nft) is installed but cannot list (a kernel without nf_tables, no permission), RV(nftables.available) is V(false)
     and the module warns with what C(nft) said.
@@ -69,6 +79,17 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: >-
       live.routes | selectattr('dst', 'eq', '203.0.113.64/28') | map(attribute='dev') | list == ['eth1.1234']
+
+- name: dnsmasq answers DNS on the VLAN's gateway address
+  layer2.linux.router_facts:
+    listening: true
+  register: live
+
+- name: Assert it
+  ansible.builtin.assert:
+    that: >-
+      live.listening | selectattr('address', 'eq', '10.9.9.10') | selectattr('port', 'eq', 53)
+      | selectattr('process', 'eq', 'dnsmasq') | list | length == 1
 
 - name: Links and routes only, without running nft
   layer2.linux.router_facts:
@@ -160,7 +181,7 @@ interfaces:
   sample:
     eth0: {proxy_arp: true, proxy_ndp: false, ipv6_forwarding: false}
 nftables:
-  description: The nftables tables as the C(nft) command lists them (C(nft -j list tables)).
+  description: The nftables tables and their chains as the C(nft) command lists them (C(nft -j 'list tables; list chains')).
   returned: when O(nftables=true)
   type: dict
   contains:
@@ -170,17 +191,41 @@ nftables:
       returned: always
       sample: true
     tables:
-      description: The tables, each with C(family) (V(inet), V(ip), V(ip6), V(arp), V(bridge), V(netdev)) and C(name); empty when not available.
+      description:
+        - The tables, each with C(family) (V(inet), V(ip), V(ip6), V(arp), V(bridge), V(netdev)), C(name) and C(chains)
+          (the names of its chains); empty when not available.
       type: list
       elements: dict
       returned: always
-      sample: [{family: inet, name: layer2_vlan_router_filter}]
+      sample: [{family: inet, name: layer2_vlan_router_filter, chains: [forward, ingress_1234]}]
     boot:
       description: The boot-time ruleset file O(nftables_conf) named, with C(path), C(exists) and C(includes) (the paths of its C(include) lines).
       type: dict
       returned: when O(nftables_conf) is given
       sample: {path: /etc/nftables.conf, exists: true, includes: [/etc/nftables.d/layer2-vlan-router.nft]}
-  sample: {available: true, tables: [{family: inet, name: layer2_vlan_router_filter}]}
+  sample: {available: true, tables: [{family: inet, name: layer2_vlan_router_filter, chains: [forward]}]}
+listening:
+  description:
+    - The UDP sockets waiting for datagrams (bound, connected to no peer) in the module's network namespace, sorted by port.
+    - The process is found through C(/proc/PID/fd); C(pid) and C(process) are null and C(cmdline) empty when no process
+      could be read (another user's without root, or one that ended meanwhile).
+  returned: when O(listening=true)
+  type: list
+  elements: dict
+  contains:
+    family: {description: V(ipv4) or V(ipv6)., type: str, returned: always, sample: ipv4}
+    address: {description: The local address; V(0.0.0.0) or V(::) for any. IPv4-mapped IPv6 addresses as IPv4., type: str, returned: always, sample: 10.9.9.10}
+    port: {description: The local port., type: int, returned: always, sample: 53}
+    pid: {description: The process holding the socket., type: int, returned: always, sample: 812}
+    process: {description: Its name (C(/proc/PID/comm))., type: str, returned: always, sample: dnsmasq}
+    cmdline:
+      description: Its command line, one argument an item.
+      type: list
+      elements: str
+      returned: always
+      sample: [dnsmasq, --conf-file=/etc/dnsmasq.d/layer2-vlan-router.conf, --keep-in-foreground]
+  sample:
+    - {family: ipv4, address: 10.9.9.10, port: 53, pid: 812, process: dnsmasq, cmdline: [dnsmasq, --conf-file=/etc/dnsmasq.d/layer2-vlan-router.conf]}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -194,6 +239,7 @@ def main():
             "nftables": {"type": "bool", "default": True},
             "all_route_types": {"type": "bool", "default": False},
             "nftables_conf": {"type": "path"},
+            "listening": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -201,9 +247,9 @@ def main():
     if module.params["nftables"] and module.get_bin_path("nft"):
         def run(argv):
             return module.run_command(argv)
-    with failing_in_words(module, doing="reading links, addresses, routes and /proc/sys"):
+    with failing_in_words(module, doing="reading links, addresses, routes, /proc/sys and /proc/net"):
         facts, warnings = gather(run, nftables=module.params["nftables"], all_route_types=module.params["all_route_types"],
-                                 nftables_conf=module.params["nftables_conf"])
+                                 nftables_conf=module.params["nftables_conf"], listening=module.params["listening"])
     for warning in warnings:
         module.warn(warning)
     module.exit_json(changed=False, **facts)

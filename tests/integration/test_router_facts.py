@@ -8,6 +8,8 @@ kernel tier). The facts are compared with what `ip -j`, /proc/sys and `nft` say 
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.support.ansible import run_module
@@ -34,6 +36,7 @@ def router(make_lab):
     lab.run("r", ["ip", "-6", "route", "add", "2001:db8:64::/64", "dev", "eth1.1234", "metric", "300"])
     lab.run("r", ["nft", "add", "table", "inet", "layer2_vlan_router_filter"])
     lab.run("r", ["nft", "add", "table", "ip", "layer2_vlan_router_nat"])
+    lab.run("r", ["nft", "add", "chain", "inet", "layer2_vlan_router_filter", "ingress_1234"])
     return lab
 
 
@@ -69,8 +72,10 @@ def test_the_facts_are_what_the_kernel_says(router):
         assert facts["forwarding"] == {"ipv4": True, "ipv6": False}
         assert facts["interfaces"]["eth0"] == {"proxy_arp": True, "proxy_ndp": False, "ipv6_forwarding": False}
         assert facts["interfaces"]["eth1.1234"] == {"proxy_arp": False, "proxy_ndp": True, "ipv6_forwarding": False}
-        tables = [{"family": "inet", "name": "layer2_vlan_router_filter"}, {"family": "ip", "name": "layer2_vlan_router_nat"}]
+        tables = [{"family": "inet", "name": "layer2_vlan_router_filter", "chains": ["ingress_1234"]},
+                  {"family": "ip", "name": "layer2_vlan_router_nat", "chains": []}]
         assert facts["nftables"] == {"available": True, "tables": tables}
+        assert "listening" not in facts
 
 
 def test_options_all_route_types_and_no_nft(router):
@@ -90,3 +95,23 @@ def test_nftables_conf_tells_what_the_boot_ruleset_includes(router, tmp_path):
     assert facts["nftables"]["boot"] == {"path": str(conf), "exists": True, "includes": ["/etc/nftables.d/layer2-vlan-router.nft"]}
     missing = run_module(router, "r", MODULE, {"nftables_conf": str(tmp_path / "none.conf")})
     assert missing["nftables"]["boot"] == {"path": str(tmp_path / "none.conf"), "exists": False, "includes": []}
+
+
+# A server waiting on two addresses, and a client's socket connected to one of them (not listening).
+UDP = (
+    "import socket, sys, time\n"
+    "four = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); four.bind(('203.0.113.1', 5353))\n"
+    "six = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); six.bind(('2001:db8::1', 53))\n"
+    "client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.connect(('203.0.113.1', 5353))\n"
+    "print('ready', flush=True); time.sleep(60)\n"
+)
+
+
+def test_listening_udp_sockets_with_their_process(router):
+    server = router.popen("r", [sys.executable, "-c", UDP, "udp-server"], stdout=-1, text=True)
+    assert server.stdout.readline().strip() == "ready"
+    facts = run_module(router, "r", MODULE, {"listening": True, "nftables": False})
+    # the process name is the kernel's: the name of the file run, cut to 15 characters
+    held = {"pid": server.pid, "process": sys.executable.rsplit("/", 1)[-1][:15], "cmdline": [sys.executable, "-c", UDP, "udp-server"]}
+    ours = [s for s in facts["listening"] if s["pid"] == server.pid]
+    assert ours == [{"family": "ipv6", "address": "2001:db8::1", "port": 53, **held}, {"family": "ipv4", "address": "203.0.113.1", "port": 5353, **held}]

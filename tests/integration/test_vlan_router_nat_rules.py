@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_vlan_router_firewall import role_tasks
+from tests.integration.test_vlan_router_firewall import LOAD, VERIFY, role_tasks
 from tests.integration.test_vlan_router_firewall import spec as firewall_spec
 from tests.kernel import vlan_router_lab as seed
 
@@ -125,6 +125,14 @@ def test_static_nat_and_port_forward_both_ways_with_hairpin(router):
     again = apply(lab, root)
     assert again.changed == 0, again.stdout
 
+    # A chain lost live (someone's nft delete): verify names it, and the next run loads the tables again.
+    lab.run("router", ["nft", "delete", "chain", "ip", "layer2_vlan_router_nat", "prerouting"])
+    assert connect(lab, "internet", STATIC_PUBLIC, 22) is None
+    told = role_tasks(lab, root, "read_facts", "verify", ok=False, vlan_router_static_nat=STATIC, vlan_router_port_forwards=FORWARDS)
+    assert "the nftables table ip layer2_vlan_router_nat lacks its chain prerouting" in told.task(VERIFY, by="register")["msg"]
+    mended = apply(lab, root)
+    assert mended.task(LOAD, by="register")["changed"] and connect(lab, "internet", STATIC_PUBLIC, 22) == seed.INTERNET
+
 
 def test_ingress_and_egress_rules_open_exactly_what_they_list(router):
     lab, root = router
@@ -159,6 +167,16 @@ def test_ingress_and_egress_rules_open_exactly_what_they_list(router):
     # Tenant isolation is as before.
     assert pings(lab, "vm4", "203.0.113.11") and not pings(lab, "vm1", "10.1.36.11")
     assert apply(lab, root, vlan_router_vlans=vlans).changed == 0
+
+    # Each VLAN's rules live in a chain of its own, which verify looks for.
+    lab.run("router", ["nft", "flush", "chain", "inet", "layer2_vlan_router_filter", "forward"])
+    lab.run("router", ["nft", "delete", "chain", "inet", "layer2_vlan_router_filter", "ingress_1234"])
+    told = role_tasks(lab, root, "read_facts", "verify", ok=False, vlan_router_vlans=vlans, vlan_router_static_nat=STATIC,
+                      vlan_router_port_forwards=FORWARDS)
+    assert "the nftables table inet layer2_vlan_router_filter lacks its chain ingress_1234" in told.task(VERIFY, by="register")["msg"]
+    assert "egress_1236" not in told.task(VERIFY, by="register")["msg"]
+    assert apply(lab, root, vlan_router_vlans=vlans).task(LOAD, by="register")["changed"]
+    assert connect(lab, "internet", "203.0.113.11", 8081) is None
 
 
 @pytest.mark.parametrize(("extra", "words"), [

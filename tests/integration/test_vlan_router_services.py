@@ -23,7 +23,7 @@ from tests.support.ansible import run_playbook
 
 ROUTER = "10.9.9.10"
 CONF = "etc/dnsmasq.d/layer2-vlan-router.conf"
-CHECK = "__vlan_router_dnsmasq_test"
+FILES = "__vlan_router_files_result"  # config_files, which runs dnsmasq --test on dnsmasq's new file first
 WEB1, WEB2, UNKNOWN = "02:00:00:00:35:02", "02:00:00:00:35:03", "02:00:00:00:35:99"
 VLANS = [
     {"id": 1235, "addresses": [f"{ROUTER}/24", "2001:db8:35::1/64"], "nat": True, "ipv6_ra": True,
@@ -65,27 +65,36 @@ def spec() -> dict:
     }
 
 
-def services(lab, root, check=False, ok=True, **extra):
+def role(lab, root, *tasks_from, check=False, ok=True, **extra):
+    """The role's task files one after the other in one play (registered results carry over, as in main.yml)."""
     variables = {"vlan_router_trunk": "eth1", "vlan_router_uplink": "eth0", "vlan_router_install_dependencies": False,
                  "vlan_router_persistence": "none", "vlan_router_root": str(root), "vlan_router_vlans": VLANS,
-                 "vlan_router_dns_upstream": ["198.51.100.1"]} | extra
+                 "vlan_router_dns_upstream": ["198.51.100.1"], "vlan_router_ipv6_forwarding": True} | extra
     play = [{"hosts": "router", "gather_facts": False,
-             "tasks": [{"name": "the role's services", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "services"}}]}]
+             "tasks": [{"name": f"the role's {name}", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": name}}
+                       for name in tasks_from]}]
     run = run_playbook(play, lab.inventory(python=sys.executable), extra_vars=variables, check=check, diff=True)
     if ok:
         assert run.rc == 0, run.stdout + run.stderr
     return run
 
 
-def start_dnsmasq(lab, root):
-    """dnsmasq from the rendered file alone, in the foreground (the lab kills it at teardown); ready once it listens."""
+def services(lab, root, check=False, ok=True, **extra):
+    return role(lab, root, "services", check=check, ok=ok, **extra)
+
+
+def start_dnsmasq(lab, root, *listens):
+    """dnsmasq from the rendered file alone, in the foreground (the lab kills it at teardown); ready once it listens on
+    each of (address, port), by default the router's DNS on its VLAN 1235 address."""
     for directory in ("run/dnsmasq", "var/lib/misc"):
         (root / directory).mkdir(parents=True, exist_ok=True)
-    lab.popen("router", ["dnsmasq", f"--conf-file={root / CONF}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
-              stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
+    daemon = lab.popen("router", ["dnsmasq", f"--conf-file={root / CONF}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
+                       stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
+    wanted = [f"{address}:{port} " if ":" not in address else f"[{address}]:{port} " for address, port in listens or [(ROUTER, 53)]]
     for _attempt in range(50):
-        if f"{ROUTER}:53 " in lab.run("router", ["ss", "-Hlnu"]).stdout:
-            return
+        bound = lab.run("router", ["ss", "-Hlnu"]).stdout
+        if all(socket in bound for socket in wanted):
+            return daemon
         time.sleep(0.1)
     raise AssertionError("dnsmasq did not start: " + (root / "dnsmasq.log").read_text())
 
@@ -118,12 +127,13 @@ def router(make_lab, tmp_path):
 def test_services_check_then_render_then_nothing_to_do(router):
     lab, root, _script = router
     check = services(lab, root, check=True)
-    assert check.task(CHECK, by="register")["rc"] == 0 and not (root / CONF).exists()
+    assert check.task(FILES, by="register")["validated"] == [str(root / CONF)] and not (root / CONF).exists()
     first = services(lab, root)
-    assert first.changed and first.task(CHECK, by="register")["rc"] == 0
+    assert first.changed and first.task(FILES, by="register")["validated"] == [str(root / CONF)]
     text = (root / CONF).read_text()
     assert "interface=eth1.1235\ninterface=eth1.1236\nexcept-interface=eth0\n" in text
-    assert services(lab, root).changed == 0
+    again = services(lab, root)
+    assert again.changed == 0 and again.task(FILES, by="register")["validated"] == []  # unchanged: not checked again
 
 
 def test_real_dhcp_dns_and_router_advertisements(router):
@@ -141,15 +151,49 @@ def test_real_dhcp_dns_and_router_advertisements(router):
     assert lookup(lab, "stranger", "10.9.9.2") == ["web1.tenant1.internal"]
     assert lookup(lab, "stranger", "nothere.tenant1.internal") == []  # local to the router: not forwarded
 
-    router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", "eth1.1235")[0]["addr_info"] if a["scope"] == "link")
-    for _attempt in range(100):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
-        addresses = [a["local"] for a in lab.ip_json("web1", "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
-        routes = lab.ip_json("web1", "-6", "route", "show", "default")
+    assert_advertised(lab, "web1", "eth1.1235", "2001:db8:35::/64")
+
+
+def assert_advertised(lab, vm, router_dev, prefix, tries=100):
+    """The VM's SLAAC address lies in the prefix and its default route is the router's link-local address on router_dev."""
+    router_ll = next(a["local"] for a in lab.ip_json("router", "-6", "addr", "show", "dev", router_dev)[0]["addr_info"] if a["scope"] == "link")
+    for _attempt in range(tries):  # dnsmasq sends its first advertisements within seconds, and at once to a solicitation
+        addresses = [a["local"] for a in lab.ip_json(vm, "-6", "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global"]
+        routes = lab.ip_json(vm, "-6", "route", "show", "default")
         if addresses and routes:
             break
         time.sleep(0.2)
-    assert addresses and all(ipaddress.ip_address(a) in ipaddress.ip_network("2001:db8:35::/64") for a in addresses)
+    assert addresses and all(ipaddress.ip_address(a) in ipaddress.ip_network(prefix) for a in addresses)
     assert routes and routes[0]["gateway"] == router_ll and routes[0]["dev"] == "eth0"
+
+
+VERIFY = "__vlan_router_verify_result"
+
+
+def dnsmasq_problems(run) -> list[str]:
+    """What verify says about dnsmasq (the stand-ins are no VLANs: it names that too, and the tables not loaded here)."""
+    result = run.task(VERIFY, by="register")
+    return [problem for problem in result.get("msg", "").removeprefix("The router is not as asked: ").split("; ") if problem.startswith("dnsmasq")]
+
+
+def test_verify_names_where_dnsmasq_does_not_listen(router):
+    """Under a scratch root the role starts no daemon: verify checks the dnsmasq a lab started from the role's file, by
+    the sockets it holds, and names each address and service it does not serve."""
+    lab, root, script = router
+    services(lab, root, vlan_router_vlans=[VLANS[0] | {"dhcp": None}])  # an older file: router advertisements on 1235 only
+    assert dnsmasq_problems(role(lab, root, "read_facts", "verify", ok=False)) == []  # none runs: the role runs none here
+    old = start_dnsmasq(lab, root, (ROUTER, 53), ("2001:db8:35::1", 53))
+    assert dnsmasq_problems(role(lab, root, "read_facts", "verify", ok=False)) == [
+        "dnsmasq does not answer DNS on 10.9.6.1 (eth1.1236, UDP port 53)",
+        "dnsmasq does not listen for DHCP (UDP port 67): eth1.1235, eth1.1236 get no leases"]
+
+    services(lab, root)  # the file as asked; a lab without systemd restarts the daemon itself
+    old.terminate()
+    old.wait(10)
+    start_dnsmasq(lab, root, (ROUTER, 53), ("10.9.6.1", 53), ("2001:db8:35::1", 53))
+    run = role(lab, root, "read_facts", "verify", ok=False)
+    assert dnsmasq_problems(run) == [] and "eth1.1235 is not VLAN 1235 on eth1" in run.task(VERIFY, by="register")["msg"]  # verify did run
+    assert dhcp(lab, "web1", script)["ip"] == "10.9.9.2"
 
 
 def test_bad_input_refused_with_nothing_changed(router):

@@ -30,7 +30,7 @@ TENANT = {
 
 
 def build(vlans, **overrides) -> dict:
-    variables = {**DEFAULTS, **SEED, "vlan_router_persistence": "none", "vlan_router_root": "/tmp/r"}
+    variables = {**DEFAULTS, **SEED, "vlan_router_persistence": "none", "vlan_router_root": "/tmp/r", "vlan_router_ipv6_forwarding": True}
     settings = {key.removeprefix("vlan_router_"): value for key, value in variables.items()} | {"detected_backend": None}
     return plan(settings | {"vlans": vlans} | overrides, LAYOUT)
 
@@ -49,13 +49,14 @@ def render(the_plan) -> str:
 
 def test_no_dhcp_no_ra_no_dnsmasq_file():
     the_plan = build(SEED["vlan_router_vlans"])
-    assert the_plan["dnsmasq"] == {"path": None, "interfaces": []}
+    assert the_plan["dnsmasq"] == {"path": None, "interfaces": [], "dns": [], "dhcp": []}
     assert CONF not in [f["path"] for f in the_plan["files"]] and CONF in the_plan["purge"]
 
 
 def test_the_file_serves_only_the_vlans_that_ask():
     the_plan = build(copy.deepcopy(SEED["vlan_router_vlans"]) + [copy.deepcopy(TENANT) | {"id": 1237}])
-    assert the_plan["dnsmasq"] == {"path": CONF, "interfaces": ["eth1.1237"]}
+    assert the_plan["dnsmasq"] == {"path": CONF, "interfaces": ["eth1.1237"], "dhcp": ["eth1.1237"],
+                                   "dns": [{"interface": "eth1.1237", "address": "10.9.9.10"}, {"interface": "eth1.1237", "address": "2001:db8:35::1"}]}
     text = render(the_plan)
     assert text.splitlines()[3:10] == ["bind-interfaces", "interface=eth1.1237", "except-interface=eth0", "no-dhcp-interface=eth0",
                                        "pid-file=/tmp/r/run/dnsmasq/dnsmasq.pid", "dhcp-leasefile=/tmp/r/var/lib/misc/dnsmasq.leases",
@@ -130,6 +131,12 @@ def test_bad_dhcp_is_refused_naming_the_entry(vlans, message):
     assert message in str(error.value)
 
 
+def test_router_advertisements_need_ipv6_forwarding():
+    """Without it the router is the VLAN's default route without forwarding, and takes an address from its own advertisements."""
+    with pytest.raises(PlanError, match="VLAN 1235 ipv6_ra: vlan_router_ipv6_forwarding is false; router advertisements make the router"):
+        build([copy.deepcopy(TENANT)], ipv6_forwarding=False)
+
+
 def test_names_unique_across_vlans_and_upstream_checked():
     second = copy.deepcopy(TENANT) | {"id": 1236, "addresses": ["10.9.6.1/24"], "ipv6_ra": False}
     second["dhcp"] = {"domain": "tenant1.internal", "hosts": [{"mac": "02:00:00:00:36:02", "ip": "10.9.6.2", "name": "web1"}]}
@@ -144,15 +151,50 @@ def test_absent_vlan_is_not_served():
     assert build([vlan])["dnsmasq"]["path"] is None
 
 
-def test_problems_name_dnsmasq_not_running_only_when_the_role_runs_it():
+def sockets(*bound, process="dnsmasq", cmdline=("dnsmasq",)):
+    """router_facts' listening: (address, port) pairs held by one process."""
+    return [{"family": "ipv6" if ":" in address else "ipv4", "address": address, "port": port, "pid": 812, "process": process,
+             "cmdline": list(cmdline)} for address, port in bound]
+
+
+SERVED = [("10.9.9.10", 53), ("2001:db8:35::1", 53), ("fe80::1", 53), ("0.0.0.0", 67)]
+
+
+def healthy(the_plan, listening) -> dict:
+    return {"forwarding": {"ipv4": True}, "interfaces": {"eth0": {"proxy_arp": True}, "eth1.1235": {}},
+            "links": {"eth1.1235": {"kind": "vlan", "vlan_id": 1235, "parent": "eth1", "up": True, "operstate": "UP", "mtu": 1500,
+                                    "addresses": TENANT["addresses"]}},
+            "nftables": {"available": True, "tables": the_plan["nftables"]["tables"]}, "listening": listening}
+
+
+def test_problems_name_where_the_routers_own_dnsmasq_does_not_listen():
     the_plan = build([copy.deepcopy(TENANT)], root="/")
-    facts = {"forwarding": {"ipv4": True}, "interfaces": {"eth0": {"proxy_arp": True}, "eth1.1235": {}},
-             "links": {"eth1.1235": {"kind": "vlan", "vlan_id": 1235, "parent": "eth1", "up": True, "operstate": "UP", "mtu": 1500,
-                                     "addresses": TENANT["addresses"]}},
-             "nftables": {"available": True, "tables": the_plan["nftables"]["tables"]}}
-    assert problems(the_plan, facts, services={"dnsmasq.service": {"state": "running"}}) == []
-    assert problems(the_plan, facts) == []  # not asked (vlan_router_root is not /: the role starts no daemon)
-    assert problems(the_plan, facts, services={"dnsmasq.service": {"state": "stopped"}}) == [
-        "dnsmasq.service is stopped, not running: DHCP, DNS and router advertisements on eth1.1235 are not served"]
-    assert problems(the_plan, facts, services={}) == [
-        "dnsmasq.service is not installed, not running: DHCP, DNS and router advertisements on eth1.1235 are not served"]
+    assert problems(the_plan, healthy(the_plan, sockets(*SERVED) + sockets(("0.0.0.0", 68), process="dhclient"))) == []
+    # the router's own dnsmasq (root /) is any dnsmasq, however started; the wildcard address listens on every address
+    assert problems(the_plan, healthy(the_plan, sockets(("0.0.0.0", 53), ("::", 53), ("0.0.0.0", 67), cmdline=("dnsmasq", "-x", "/run/x.pid")))) == []
+    assert problems(the_plan, healthy(the_plan, sockets(("127.0.0.53", 53), process="systemd-resolve"))) == [
+        "dnsmasq is not running (no dnsmasq process listens in the router's network namespace): DHCP, DNS and router advertisements "
+        "on eth1.1235 are not served"]
+    assert problems(the_plan, healthy(the_plan, sockets(("10.9.9.10", 53)))) == [
+        "dnsmasq does not answer DNS on 2001:db8:35::1 (eth1.1235, UDP port 53)",
+        "dnsmasq does not listen for DHCP (UDP port 67): eth1.1235 get no leases"]
+    assert problems(the_plan, healthy(the_plan, None)) == []  # not read
+
+
+def test_problems_under_another_root_check_only_a_dnsmasq_started_from_the_roles_file():
+    the_plan = build([copy.deepcopy(TENANT)])
+    ours = ("dnsmasq", f"--conf-file={CONF}", "--keep-in-foreground")
+    assert problems(the_plan, healthy(the_plan, [])) == []  # the role starts no daemon under another root
+    assert problems(the_plan, healthy(the_plan, sockets(("10.9.9.10", 53)))) == []  # a dnsmasq of another file (libvirt's...)
+    assert problems(the_plan, healthy(the_plan, sockets(*SERVED, cmdline=ours))) == []
+    for cmdline in (ours, ("dnsmasq", "-C", CONF), ("dnsmasq", f"-C{CONF}"), ("dnsmasq", "--conf-file", CONF)):
+        assert problems(the_plan, healthy(the_plan, sockets(("2001:db8:35::1", 53), cmdline=cmdline))) == [
+            "dnsmasq does not answer DNS on 10.9.9.10 (eth1.1235, UDP port 53)",
+            "dnsmasq does not listen for DHCP (UDP port 67): eth1.1235 get no leases"], cmdline
+
+
+def test_router_advertisements_alone_need_no_dhcp_socket():
+    vlan = copy.deepcopy(TENANT) | {"dhcp": None}
+    the_plan = build([vlan], root="/")
+    assert the_plan["dnsmasq"]["dhcp"] == []
+    assert problems(the_plan, healthy(the_plan, sockets(("10.9.9.10", 53), ("2001:db8:35::1", 53)))) == []

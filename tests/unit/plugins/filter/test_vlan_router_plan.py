@@ -203,7 +203,7 @@ def test_a_router_as_planned_needs_no_change():
     the_plan = seed_plan()
     assert changes(the_plan, healthy_facts(the_plan)) == {
         "routes": {"routes": the_plan["routes"]["routes"], "missing": [], "extra": []},
-        "nftables": {"missing": [], "extra": []},
+        "nftables": {"missing": [], "extra": [], "chains": []},
     }
 
 
@@ -243,9 +243,9 @@ def test_routes_onto_a_vlan_not_created_yet_are_left_out():
 def test_nft_tables_missing_and_extra_only_among_the_roles_own():
     the_plan = seed_plan(vlans=[{"id": 5}])
     facts = healthy_facts(seed_plan())  # both tables live, and someone else's
-    assert changes(the_plan, facts)["nftables"] == {"missing": [], "extra": [{"family": "ip", "name": "layer2_vlan_router_nat"}]}
+    assert changes(the_plan, facts)["nftables"] == {"missing": [], "extra": [{"family": "ip", "name": "layer2_vlan_router_nat"}], "chains": []}
     facts["nftables"]["tables"] = []
-    assert changes(the_plan, facts)["nftables"] == {"missing": [{"family": "inet", "name": "layer2_vlan_router_filter"}], "extra": []}
+    assert changes(the_plan, facts)["nftables"] == {"missing": [{"family": "inet", "name": "layer2_vlan_router_filter"}], "extra": [], "chains": []}
 
 
 # --- the problems in words ---

@@ -119,3 +119,39 @@ def test_a_failure_part_way_records_only_what_was_done(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         apply(todo, done)
     assert [p for p, _c, _m in done.write] == [str(tmp_path / "a")]
+
+
+def test_validate_runs_on_the_new_content_of_changed_files_only(tmp_path):
+    same, new = tmp_path / "same.conf", tmp_path / "new.conf"
+    same.write_text("port=0\n")
+    files = [{"path": str(same), "content": "port=0\n", "validate": "dnsmasq --test -C %s"},
+             {"path": str(new), "content": "port=53\n", "validate": "dnsmasq --test --conf-file=%s"},
+             {"path": str(tmp_path / "plain.conf"), "content": "x\n"}]
+    seen = []
+
+    def run(argv):
+        seen.append((argv, open(argv[-1].split("=")[-1]).read()))
+        return 0, "dnsmasq: syntax check OK.\n", ""
+
+    assert _config_files.validate(plan(files, []), files, run) == ([str(new)], [])
+    assert len(seen) == 1 and seen[0][0][:2] == ["dnsmasq", "--test"] and seen[0][1] == "port=53\n"
+    assert not new.exists()  # checked on a temporary file: nothing written yet
+
+
+def test_validate_refusal_missing_command_and_no_placeholder(tmp_path):
+    files = [{"path": str(tmp_path / "x.conf"), "content": "bogus\n", "validate": "dnsmasq --test --conf-file=%s"}]
+    todo = plan(files, [])
+    refused = r"files\[0\].validate: dnsmasq refused the new content of .*x.conf, nothing was written: dnsmasq: bad option at line 1"
+    with pytest.raises(ConfigFilesError, match=refused):
+        _config_files.validate(todo, files, lambda argv: (1, "", "\ndnsmasq: bad option at line 1 of /tmp/x\n"))
+
+    def missing(argv):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    with pytest.raises(ConfigFilesError, match="dnsmasq is not installed, so .* cannot be checked"):
+        _config_files.validate(todo, files, missing)
+    assert _config_files.validate(todo, files, missing, check_mode=True) == ([], [f"dnsmasq is not installed yet: {tmp_path}/x.conf was not checked "
+                                                                                  "(check mode installs nothing)"])
+    files[0]["validate"] = "dnsmasq --test"
+    with pytest.raises(ConfigFilesError, match="has no %s"):
+        _config_files.validate(todo, files, missing)

@@ -59,17 +59,23 @@ def test_nft_tables_listed_missing_or_refused():
                             {"table": {"family": "inet", "name": "layer2_vlan_router_filter", "handle": 3}},
                             {"table": {"family": "ip", "name": "nat", "handle": 4}}]}
     asked = []
+    chains = {"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+                           {"chain": {"family": "inet", "table": "layer2_vlan_router_filter", "name": "forward", "handle": 1, "hook": "forward"}},
+                           {"chain": {"family": "inet", "table": "layer2_vlan_router_filter", "name": "ingress_1234", "handle": 2}}]}
+    # nft prints one JSON document a command, one a line
+    answer = json.dumps(listing) + "\n" + json.dumps(chains) + "\n"
 
     def run(argv):
         asked.append(argv)
-        return 0, json.dumps(listing), ""
+        return 0, answer, ""
 
-    assert rf.nft_tables(run) == ({"available": True, "tables": [{"family": "inet", "name": "layer2_vlan_router_filter"},
-                                                                 {"family": "ip", "name": "nat"}]}, None)
-    assert asked == [["nft", "-j", "list", "tables"]]
+    assert rf.nft_tables(run) == ({"available": True, "tables": [{"family": "inet", "name": "layer2_vlan_router_filter", "chains": ["forward", "ingress_1234"]},
+                                                                 {"family": "ip", "name": "nat", "chains": []}]}, None)
+    assert asked == [["nft", "-j", "list tables; list chains"]]
     assert rf.nft_tables(None) == ({"available": False, "tables": []}, None)
     refused = rf.nft_tables(lambda argv: (1, "", "Error: Could not process rule: Operation not supported\n"))
-    assert refused == ({"available": False, "tables": []}, "nft -j list tables exited 1: Error: Could not process rule: Operation not supported")
+    assert refused == ({"available": False, "tables": []},
+                       "nft -j 'list tables; list chains' exited 1: Error: Could not process rule: Operation not supported")
     assert rf.nft_tables(lambda argv: (0, "not json", ""))[0] == {"available": False, "tables": []}
 
 
@@ -80,3 +86,41 @@ def test_boot_includes_names_the_included_files_of_nftables_conf(tmp_path):
                     'include "/etc/other.nft" # a comment\n')
     assert rf.boot_includes(str(conf)) == {"path": str(conf), "exists": True,
                                            "includes": ["/etc/nftables.d/layer2-vlan-router.nft", "/etc/other.nft"]}
+
+
+HEAD = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+TAIL = "00000000:00000000 00:00000000 00000000     0        0"
+UDP = HEAD + "".join(f"  1: {local} {remote} {state} {TAIL} {inode} 2 0000000000000000 0\n" for local, remote, state, inode in (
+    ("0A09090A:0035", "00000000:0000", "07", 4101),  # 10.9.9.10:53
+    ("00000000:0043", "00000000:0000", "07", 4102),  # 0.0.0.0:67
+    ("0A09090A:A123", "0202090A:0035", "01", 4103),  # connected to 10.9.2.2:53: a client's, not listening
+    ("00000000:0044", "00000000:0000", "07", 4104)))  # 0.0.0.0:68
+UDP6 = HEAD + "".join(f"  1: {local} {'0' * 32}:0000 07 {TAIL} {inode} 2 0000000000000000 0\n" for local, inode in (
+    ("B80D0120000035000000000001000000:0035", 4201),  # 2001:db8:35::1 port 53
+    ("000080FE000000000000000001000000:0035", 4202),  # fe80::1 port 53
+    ("0000000000000000FFFF00000100007F:1F90", 0)))  # ::ffff:127.0.0.1 port 8080, no inode to find an owner by
+
+
+def test_listening_udp_sockets_with_the_process_holding_each(tmp_path, monkeypatch):
+    """A /proc tree as a little-endian kernel prints it: connected sockets left out, owners found by their fd links."""
+    monkeypatch.setattr(rf.sys, "byteorder", "little")
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "udp").write_text(UDP)
+    (tmp_path / "net" / "udp6").write_text(UDP6)
+    for pid, name, cmdline, fds in ((812, "dnsmasq", b"dnsmasq\0--conf-file=/r/x.conf\0", {"4": "socket:[4101]", "5": "socket:[4102]", "6": "socket:[4201]",
+                                                                                           "7": "socket:[4202]", "0": "/dev/null"}),
+                                    (900, "dhclient", b"dhclient\0eth0\0", {"3": "socket:[4104]", "4": "socket:[4103]"})):
+        (tmp_path / str(pid) / "fd").mkdir(parents=True)
+        (tmp_path / str(pid) / "comm").write_text(name + "\n")
+        (tmp_path / str(pid) / "cmdline").write_bytes(cmdline)
+        for fd, target in fds.items():
+            (tmp_path / str(pid) / "fd" / fd).symlink_to(target)
+    dnsmasq = {"pid": 812, "process": "dnsmasq", "cmdline": ["dnsmasq", "--conf-file=/r/x.conf"]}
+    assert rf.listening_udp(str(tmp_path)) == [
+        {"family": "ipv4", "address": "10.9.9.10", "port": 53, **dnsmasq},
+        {"family": "ipv6", "address": "2001:db8:35::1", "port": 53, **dnsmasq},
+        {"family": "ipv6", "address": "fe80::1", "port": 53, **dnsmasq},
+        {"family": "ipv4", "address": "0.0.0.0", "port": 67, **dnsmasq},
+        {"family": "ipv4", "address": "0.0.0.0", "port": 68, "pid": 900, "process": "dhclient", "cmdline": ["dhclient", "eth0"]},
+        {"family": "ipv6", "address": "127.0.0.1", "port": 8080, "pid": None, "process": None, "cmdline": []},
+    ]
