@@ -246,15 +246,17 @@ def _ifupdown_vlan(vlan: dict) -> dict:
     }
 
 
-def _files(settings: dict, backend: str, present: list[dict], paths: dict, layout: dict, translations: dict) -> list[dict]:
+def _files(settings: dict, backend: str, present: list[dict], paths: dict, layout: dict, translations: dict, modules: list[str]) -> list[dict]:
     """The persistence files and the ruleset: path, the template that prints it, and the data it prints."""
     trunk = settings["trunk"]
     files = [{"path": paths["nft"], "template": "nftables.nft.j2", "data": _nft_data(settings, present, translations)}]
     # The translated public addresses are routed /32 onto their VLAN at boot too (proxy ARP on the uplink answers for them).
     present = [{**vlan, "routed": vlan["routed"] + [f"{public}/32" for public, name in translations["routes"].items() if name == vlan["name"]]}
                for vlan in present]
-    if settings["persist_8021q"] and backend != "none":
-        files.append({"path": paths["modules_load"], "template": "modules-load.conf.j2", "data": {}})
+    # The kernel modules to load at boot: 8021q for the VLANs, IPVS for the virtual servers (listed with `modules`).
+    modules = (["8021q"] if settings["persist_8021q"] else []) + modules
+    if modules and backend != "none":
+        files.append({"path": paths["modules_load"], "template": "modules-load.conf.j2", "data": {"modules": modules}})
     if not present:
         return files
     if backend == "systemd-networkd":
@@ -390,17 +392,151 @@ def _dnsmasq(settings: dict, present: list[dict], paths: dict) -> dict | None:
             "pid_file": paths["dnsmasq_pid"], "lease_file": paths["dnsmasq_leases"]}
 
 
+# --- the load balancer: keepalived's LVS-NAT virtual servers in front of private VLANs ---
+
+SCHEDULERS = ("rr", "wrr", "lc", "wlc", "sh", "mh")
+CHECKS = {"http": "HTTP_GET", "tcp": "TCP_CHECK"}
+IPVS_CONNTRACK = "net.ipv4.vs.conntrack"
+CHECK_DEFAULTS = {"type": "tcp", "path": "/", "status": 200, "interval": 1, "timeout": 1, "retries": 2}
+
+
+def _seconds(value, where: str, name: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
+        raise PlanError(f"{where}: check {name} {value!r} is not a number of seconds above 0 and at most 3600")
+    return value
+
+
+def _check(given, where: str) -> dict:
+    """A virtual server's health check with its defaults: keepalived's checker block and how long a death takes to notice."""
+    check = {**CHECK_DEFAULTS, **{key: value for key, value in dict(given or {}).items() if value is not None}}
+    if check["type"] not in CHECKS:
+        raise PlanError(f"{where}: the check type {check['type']!r} is not one of {', '.join(CHECKS)}")
+    retries, status = check["retries"], check["status"]
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
+        raise PlanError(f"{where}: check retries {retries!r} is not a count from 0 to 100")
+    if check["type"] == "http" and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+        raise PlanError(f"{where}: check status {status!r} is not an HTTP status code (100-599)")
+    if check["type"] == "http" and not str(check["path"]).startswith("/"):
+        raise PlanError(f"{where}: check path {check['path']!r} does not start with /")
+    interval, timeout = _seconds(check["interval"], where, "interval"), _seconds(check["timeout"], where, "timeout")
+    # A failed check is retried every interval (delay_before_retry): a dead server is out at most interval * (retries + 1)
+    # after it died (plus the timeout when it stops answering instead of refusing).
+    return {"checker": CHECKS[check["type"]], "path": str(check["path"]), "status": status, "interval": interval, "timeout": timeout,
+            "retries": retries}
+
+
+def _virtual_servers(settings: dict, present: list[dict], translations: dict) -> list[dict]:
+    """vlan_router_virtual_servers checked -> keepalived's virtual_server blocks, each with the VLAN that holds its address.
+
+    Every real server (and the sorry server) lies in a VLAN of the router, which LVS-NAT needs: its replies must come back
+    through the router. The virtual address is held by the router as a /32 on the VLAN of the first real server: local,
+    so IPVS sees the requests, answered on the uplink by the kernel's ARP, and kept at boot with the VLAN's addresses.
+    """
+    out, seen = [], {}
+    taken = {entry["public"] for entry in translations["static"]} | {
+        (entry["public"], entry["proto"], entry["port"]) for entry in translations["forwards"]}
+    for index, entry in enumerate(settings.get("virtual_servers") or []):
+        protocol = entry.get("protocol") or "tcp"
+        where = f"vlan_router_virtual_servers[{index}] ({entry.get('address')}:{entry.get('port')}/{protocol})"
+        address, port = _nat_address(entry.get("address"), where), _port(entry.get("port"), where)
+        if protocol not in ("tcp", "udp"):
+            raise PlanError(f"{where}: the protocol {protocol!r} is not tcp or udp")
+        scheduler = entry.get("scheduler") or "wrr"
+        if scheduler not in SCHEDULERS:
+            raise PlanError(f"{where}: the scheduler {scheduler!r} is not one of {', '.join(SCHEDULERS)}")
+        persistence = entry.get("persistence_timeout") or 0
+        if isinstance(persistence, bool) or not isinstance(persistence, int) or persistence < 0:
+            raise PlanError(f"{where}: persistence_timeout {persistence!r} is not a number of seconds (0: none)")
+        holder = _holder(present, address)
+        if holder is not None:
+            raise PlanError(f"{where}: the virtual address {address} is inside VLAN {holder['id']}'s own addresses; it must be an address "
+                            "the upstream reaches through the uplink")
+        if str(address) in taken or (str(address), protocol, port) in taken:
+            raise PlanError(f"{where}: {address} is already a static NAT or port forward's public address on that port")
+        if (str(address), protocol, port) in seen:
+            raise PlanError(f"{where}: the same address, port and protocol as vlan_router_virtual_servers[{seen[(str(address), protocol, port)]}]")
+        seen[(str(address), protocol, port)] = index
+        check = _check(entry.get("check"), where)
+
+        real_servers = [_member(present, server, f"{where} real_servers[{at}]", port, weighted=True)
+                        for at, server in enumerate(entry.get("real_servers") or [])]
+        if not real_servers:
+            raise PlanError(f"{where}: no real_servers; a virtual server needs at least one")
+        if not any(server["weight"] for server in real_servers):
+            raise PlanError(f"{where}: every real server has weight 0, so no connection would be sent anywhere; give one a weight above 0")
+        pairs = [(server["address"], server["port"]) for server in real_servers]
+        doubles = sorted({pair for pair in pairs if pairs.count(pair) > 1})
+        if doubles:
+            raise PlanError(f"{where}: the real server {' and '.join(f'{a}:{p}' for a, p in sorted(doubles))} is listed twice")
+        sorry = _member(present, entry["sorry_server"], f"{where} sorry_server", port, weighted=False) if entry.get("sorry_server") else None
+        out.append({"address": str(address), "port": port, "protocol": protocol, "scheduler": scheduler, "persistence_timeout": persistence,
+                    "check": check, "sorry_server": sorry, "real_servers": real_servers, "vlan": real_servers[0]["vlan"]})
+    return out
+
+
+def _member(present: list[dict], server, where: str, port: int, weighted: bool) -> dict:
+    """A real server (weighted) or the sorry server: in a VLAN of the router, its port the virtual one unless given."""
+    if not isinstance(server, dict):
+        raise PlanError(f"{where}: {server!r} is not a mapping with address and port")
+    where = f"{where} {server.get('address')}:{server.get('port', port)}"
+    address = _nat_address(server.get("address"), where)
+    vlan = _holder(present, address)
+    if vlan is None:
+        raise PlanError(f"{where}: {address} is outside every VLAN of the router; LVS-NAT needs the server's replies to come back "
+                        "through the router, so it must be in one of vlan_router_vlans (with the router as its gateway)")
+    item = {"address": str(address), "port": _port(server.get("port", port), where), "vlan": vlan["name"]}
+    if weighted:
+        weight = server.get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 65535:
+            raise PlanError(f"{where}: weight {weight!r} is not from 0 to 65535")
+        item["weight"] = weight
+    return item
+
+
+def _ipvs_modules(virtual_servers: list[dict]) -> list[str]:
+    """ip_vs and the schedulers the virtual servers use (the kernel would load a scheduler on demand; at boot they are listed)."""
+    return ["ip_vs"] + [f"ip_vs_{name}" for name in sorted({vs["scheduler"] for vs in virtual_servers})] if virtual_servers else []
+
+
+def _with_virtual_addresses(vlans: list[dict], virtual_servers: list[dict]) -> list[dict]:
+    """The VLANs with each virtual address as a /32 on its VLAN (after the VLAN's own addresses: the first stays the gateway)."""
+    extra: dict[str, list[str]] = {}
+    for vs in virtual_servers:
+        address = f"{vs['address']}/32"
+        if address not in extra.setdefault(vs["vlan"], []):
+            extra[vs["vlan"]].append(address)
+    return [{**vlan, "addresses": vlan["addresses"] + [a for a in extra.get(vlan["name"], []) if a not in vlan["addresses"]]}
+            if vlan["state"] == "present" else vlan for vlan in vlans]
+
+
+def _load_balancer_files(virtual_servers: list[dict], paths: dict) -> list[dict]:
+    """keepalived's file, whose virtual_server blocks keepalived-virtual-servers.j2 prints, and the IPVS sysctl that lets
+    the role's nftables state rules see IPVS connections (net.ipv4.vs.conntrack exists only once ip_vs is loaded: a file
+    of its own, applied after the module)."""
+    if not virtual_servers:
+        return []
+    return [{"path": paths["keepalived"], "template": "keepalived.conf.j2", "data": {"virtual_servers": virtual_servers}},
+            {"path": paths["ipvs_sysctl"], "template": "sysctl.conf.j2", "data": {"values": {IPVS_CONNTRACK: 1}}}]
+
+
 def plan(settings: dict, layout: dict) -> dict:
     """The role's variables (without their vlan_router_ prefix) and its file layout (paths relative to the root) -> the plan.
 
     settings: trunk, uplink, uplink_proxy_arp, vlans, ipv4_forwarding, ipv6_forwarding, persistence, detected_backend,
-    persist_8021q, networkd_trunk_network, root, isolation, nft_filter_table, nft_nat_table, nftables_apply.
+    persist_8021q, networkd_trunk_network, root, isolation, nft_filter_table, nft_nat_table, nftables_apply, static_nat,
+    port_forwards, dns_upstream, virtual_servers.
     """
     vlans = resolve_vlans(settings["trunk"], settings["vlans"])
     present = [vlan for vlan in vlans if vlan["state"] == "present"]
     backend = _backend(settings["persistence"], settings.get("detected_backend"))
     root = settings["root"]
     paths = {key: _root_join(root, value) for key, value in layout.items() if key != "networkd_prefix"}
+    translations = _translations(settings, present)
+    dnsmasq = _dnsmasq(settings, present, paths)
+    virtual_servers = _virtual_servers(settings, present, translations)
+    # From here on the VLANs hold the virtual addresses too (created, persisted and verified with their own).
+    vlans = _with_virtual_addresses(vlans, virtual_servers)
+    present = [vlan for vlan in vlans if vlan["state"] == "present"]
 
     vlan_params = []
     for vlan in vlans:
@@ -413,12 +549,9 @@ def plan(settings: dict, layout: dict) -> dict:
         vlan_params.append(item)
 
     routed = [(vlan["name"], _network(prefix, f"VLAN {vlan['id']} routed")) for vlan in present for prefix in vlan["routed"]]
-    translations = _translations(settings, present)
     routed += [(name, ipaddress.ip_network(f"{public}/32")) for public, name in translations["routes"].items()]
     # IPv6 routes on the VLANs are the role's only when some routed prefix is IPv6: otherwise others may own them.
     families = ["ipv4"] + (["ipv6"] if any(network.version == 6 for _name, network in routed) else [])
-
-    dnsmasq = _dnsmasq(settings, present, paths)
 
     wanted_tables = []
     if _filter_wanted(settings, present, translations):
@@ -452,10 +585,14 @@ def plan(settings: dict, layout: dict) -> dict:
             "tables": wanted_tables,
             "owned": [{"family": "inet", "name": settings["nft_filter_table"]}, {"family": "ip", "name": settings["nft_nat_table"]}],
         },
-        "files": _files(settings, backend, present, paths, layout, translations)
-        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq}] if dnsmasq else []),
+        "files": _files(settings, backend, present, paths, layout, translations, _ipvs_modules(virtual_servers))
+        + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq}] if dnsmasq else [])
+        + _load_balancer_files(virtual_servers, paths),
         # One dnsmasq for the router, present while some VLAN asks for dhcp or ipv6_ra (path None otherwise).
         "dnsmasq": {"path": paths["dnsmasq"] if dnsmasq else None, "interfaces": [vlan["name"] for vlan in dnsmasq["vlans"]] if dnsmasq else []},
+        # keepalived's LVS-NAT virtual servers: the kernel modules IPVS needs, keepalived's file (None without virtual servers).
+        "load_balancer": {"virtual_servers": virtual_servers, "modules": _ipvs_modules(virtual_servers),
+                          "keepalived": paths["keepalived"] if virtual_servers else None},
         # What the role's files were last time and are not any more is removed: a VLAN taken out, a backend switched.
         "purge": [
             f"{paths['networkd_dir']}/{layout['networkd_prefix']}*",
@@ -463,6 +600,8 @@ def plan(settings: dict, layout: dict) -> dict:
             paths["ifupdown"],
             paths["modules_load"],
             paths["dnsmasq"],
+            # keepalived.conf is not purged: it is Debian's own path, which an operator may fill by hand.
+            paths["ipvs_sysctl"],
         ],
         "paths": paths,
         # The files are this system's own (vlan_router_root /), not another system's or an image's.
@@ -541,12 +680,30 @@ def _dnsmasq_problems(the_plan: dict, services: dict | None) -> list[str]:
     return [f"dnsmasq.service is {state}, not running: DHCP, DNS and router advertisements on {', '.join(served['interfaces'])} are not served"]
 
 
-def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False, services: dict | None = None) -> list[str]:
+def _load_balancer_problems(the_plan: dict, services: dict | None, ipvs: dict | None) -> list[str]:
+    """IPVS and keepalived.service against the plan's virtual servers (keepalived.service only when the role runs it)."""
+    balancer = the_plan.get("load_balancer", {})
+    if not balancer.get("keepalived"):
+        return []
+    out = []
+    if ipvs is not None and not ipvs.get("available"):
+        out.append("IPVS is not available (ip_vs is not loaded): the virtual servers cannot be served")
+    elif ipvs is not None and not ipvs.get("conntrack"):
+        out.append("net.ipv4.vs.conntrack is 0: the isolation filter's state rules do not see the virtual servers' connections")
+    state = (services or {}).get("keepalived.service", {}).get("state", "not installed")
+    if services is not None and state != "running":
+        out.append(f"keepalived.service is {state}, not running: the virtual servers are not served")
+    return out
+
+
+def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_loaded: bool = False, services: dict | None = None,
+             ipvs: dict | None = None) -> list[str]:
     """Every difference between the plan and the live state, in words; empty when the router is as asked.
 
     facts: router_facts' result, read after vlan_interface and ip_forwarding ran. routes: ip_route's `routes` when that task
     ran after the read (the routes in its scope now). nft_loaded: the ruleset was loaded after the read (nft -f is one
     transaction: the role's tables are then as the file says). services: service_facts' services on the router itself.
+    ipvs: ipvs_facts' result, read after the load balancer's tasks.
     """
     out = []
     forwarding = facts.get("forwarding", {})
@@ -594,7 +751,7 @@ def problems(the_plan: dict, facts: dict, routes: list[dict] | None = None, nft_
         else:
             out += [f"the nftables table {t['family']} {t['name']} is missing" for t in drift["nftables"]["missing"]]
             out += [f"the nftables table {t['family']} {t['name']} is loaded but not asked for" for t in drift["nftables"]["extra"]]
-    return out + _dnsmasq_problems(the_plan, services)
+    return out + _dnsmasq_problems(the_plan, services) + _load_balancer_problems(the_plan, services, ipvs)
 
 
 def _filter(function):

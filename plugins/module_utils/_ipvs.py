@@ -14,6 +14,7 @@ import socket
 import struct
 
 from ansible_collections.layer2.linux.plugins.module_utils import _rtnl as rt
+from ansible_collections.layer2.linux.plugins.module_utils._sysctl import PROC_SYS, read_value
 
 NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10
@@ -178,7 +179,15 @@ def read(nl: rt.Rtnl) -> dict:
     return {"available": True, **parse_info(payload), "services": services}
 
 
+def conntrack(root: str = PROC_SYS) -> bool | None:
+    """net.ipv4.vs.conntrack: IPVS connections kept in conntrack (so nftables' ct state sees them); None without ip_vs."""
+    try:
+        return read_value(("net", "ipv4", "vs", "conntrack"), root) not in ("", "0")
+    except FileNotFoundError:
+        return None
+
+
 def gather() -> dict:
-    """The IPVS table of this network namespace."""
+    """The IPVS table of this network namespace, and whether conntrack follows its connections."""
     with rt.Rtnl(NETLINK_GENERIC) as nl:
-        return read(nl)
+        return {**read(nl), "conntrack": conntrack()}

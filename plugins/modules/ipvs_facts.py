@@ -71,6 +71,13 @@ connection_table_size:
   returned: success
   type: int
   sample: 4096
+conntrack:
+  description:
+    - C(net.ipv4.vs.conntrack) of this namespace - IPVS keeps its connections in conntrack, so nftables C(ct state) rules see them
+      (the C(layer2.linux.vlan_router) role turns it on); null when not available.
+  returned: success
+  type: bool
+  sample: true
 services:
   description: The virtual services, in the kernel's order, each with its real servers.
   returned: success

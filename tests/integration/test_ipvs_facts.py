@@ -17,4 +17,4 @@ def test_a_namespace_without_services_gives_an_empty_table_unavailable_without_i
         facts = run_module(lab, "r", "layer2.linux.ipvs_facts", {}, check=check)
         assert facts["_status"] == "ok" and facts["changed"] is False, facts
         assert (facts["available"], facts["version"], facts["services"]) == (Path("/proc/net/ip_vs").exists(), facts["version"], [])
-        assert facts["available"] or facts["version"] is None
+        assert facts["available"] or (facts["version"], facts["conntrack"]) == (None, None)
