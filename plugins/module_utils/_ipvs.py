@@ -4,12 +4,13 @@
 
 The IPVS family's id is asked of nlctrl, then the services are dumped and, for each, its real servers. The socket and
 the attribute codec are _rtnl's (generic netlink is netlink with a 4-byte header of its own before the attributes).
-Only reads. When the kernel has no IPVS family (ip_vs not loaded, or not built), the table is reported unavailable.
+Only reads, and loads nothing: when ip_vs is not loaded (or not built) the table is reported unavailable.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import struct
 
@@ -37,6 +38,9 @@ FORWARDING = {0: "masq", 1: "local", 2: "tunnel", 3: "route", 4: "bypass"}
 FWD_MASK = 0x7
 IP_VS_SVC_F_PERSISTENT, IP_VS_SVC_F_ONEPACKET, IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2 = 0x1, 0x4, 0x8, 0x10
 STATS = {STATS_CONNS: "connections", STATS_INPKTS: "packets_in", STATS_OUTPKTS: "packets_out", STATS_INBYTES: "bytes_in", STATS_OUTBYTES: "bytes_out"}
+
+
+UNAVAILABLE = {"available": False, "version": None, "connection_table_size": None, "services": []}
 
 
 def genl_request(cmd: int, attrs: bytes = b"", version: int = IPVS_GENL_VERSION) -> bytes:
@@ -164,7 +168,7 @@ def read(nl: rt.Rtnl) -> dict:
     """The IPVS table over an open generic netlink socket: available, version, services each with its real_servers."""
     family = family_id(nl)
     if family is None:
-        return {"available": False, "version": None, "connection_table_size": None, "services": []}
+        return dict(UNAVAILABLE)
     kind, flags, payload = nl.ask(family, genl_request(IPVS_CMD_GET_INFO))
     if kind == rt.NLMSG_ERROR:
         raise rt._error(flags, payload)
@@ -187,7 +191,13 @@ def conntrack(root: str = PROC_SYS) -> bool | None:
         return None
 
 
-def gather() -> dict:
-    """The IPVS table of this network namespace, and whether conntrack follows its connections."""
+def gather(proc_net: str = "/proc/net") -> dict:
+    """The IPVS table of this network namespace, and whether conntrack follows its connections.
+
+    Asking nlctrl for the IPVS family makes the kernel load ip_vs (its module has the family's alias): a reader must not,
+    so without ip_vs loaded (no <proc_net>/ip_vs, which IPVS makes in every namespace) nothing is asked.
+    """
+    if not os.path.exists(os.path.join(proc_net, "ip_vs")):
+        return {**UNAVAILABLE, "conntrack": None}
     with rt.Rtnl(NETLINK_GENERIC) as nl:
         return {**read(nl), "conntrack": conntrack()}

@@ -151,3 +151,9 @@ def test_a_refusal_other_than_no_such_family_is_raised():
     with pytest.raises(rt.RtnlError) as raised:
         ipvs.read(rtnl(kernel))
     assert raised.value.code == errno.EPERM
+
+
+def test_without_ip_vs_loaded_nothing_is_asked_of_the_kernel(tmp_path):
+    # nlctrl would load ip_vs to answer for its family: a reader finds it unloaded by /proc/net/ip_vs and asks nothing.
+    assert ipvs.gather(proc_net=str(tmp_path)) == {"available": False, "version": None, "connection_table_size": None, "services": [],
+                                                   "conntrack": None}
