@@ -85,11 +85,11 @@ services:
   elements: dict
   contains:
     family: {description: V(ipv4) or V(ipv6)., type: str, returned: always, sample: ipv4}
-    protocol: {description: V(tcp), V(udp) or V(sctp); null for a firewall-mark service., type: str, returned: always, sample: tcp}
+    protocol: {description: "V(tcp), V(udp) or V(sctp); null for a firewall-mark service.", type: str, returned: always, sample: tcp}
     address: {description: The virtual address; null for a firewall-mark service., type: str, returned: always, sample: 203.0.113.80}
     port: {description: The virtual port; null for a firewall-mark service., type: int, returned: always, sample: 80}
     fwmark: {description: The firewall mark of a firewall-mark service; null otherwise., type: int, returned: always, sample: null}
-    scheduler: {description: The scheduler (V(rr), V(wrr), V(lc), V(wlc), V(sh), V(mh)...)., type: str, returned: always, sample: wrr}
+    scheduler: {description: "The scheduler (V(rr), V(wrr), V(lc), V(wlc), V(sh), V(mh)...).", type: str, returned: always, sample: wrr}
     flags:
       description: The flags ipvsadm prints - V(persistent), V(ops) (one-packet scheduling), V(sh-fallback), V(sh-port), V(mh-fallback), V(mh-port).
       type: list

@@ -55,10 +55,10 @@ def test_a_virtual_server_is_planned_for_keepalived_with_its_vlan_modules_and_sy
                   "vlan": "eth1.1235"}
     assert the_plan["load_balancer"]["modules"] == ["ip_vs", "ip_vs_wrr"]
     assert the_plan["load_balancer"]["keepalived"] == "/tmp/r/etc/keepalived/keepalived.conf"
-    assert file_of(the_plan, "keepalived.conf.j2") == {"path": "/tmp/r/etc/keepalived/keepalived.conf", "template": "keepalived.conf.j2",
-                                                        "data": {"virtual_servers": [vs]}}
-    assert file_of(the_plan, "sysctl.conf.j2") == {"path": "/tmp/r/etc/sysctl.d/91-layer2-vlan-router-ipvs.conf", "template": "sysctl.conf.j2",
-                                                    "data": {"values": {"net.ipv4.vs.conntrack": 1}}}
+    keepalived = {"path": "/tmp/r/etc/keepalived/keepalived.conf", "template": "keepalived.conf.j2", "data": {"virtual_servers": [vs]}}
+    assert file_of(the_plan, "keepalived.conf.j2") == keepalived
+    sysctl = {"path": "/tmp/r/etc/sysctl.d/91-layer2-vlan-router-ipvs.conf", "template": "sysctl.conf.j2", "data": {"values": {"net.ipv4.vs.conntrack": 1}}}
+    assert file_of(the_plan, "sysctl.conf.j2") == sysctl
     assert file_of(the_plan, "modules-load.conf.j2")["data"] == {"modules": ["8021q", "ip_vs", "ip_vs_wrr"]}
 
 
