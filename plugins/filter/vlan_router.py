@@ -409,6 +409,8 @@ CONNTRACKD = "/usr/sbin/conntrackd"
 NOTIFY_MODULE_UTILS = ("_vrrp_notify.py", "_arp_announce.py", "_arp_frame.py", "_arp_host.py", "_arp_socket.py", "_iface.py", "_rtnl.py",
                        "_sysctl.py")
 MODULE_UTILS_DIR = "ansible_collections/layer2/linux/plugins/module_utils"
+# conntrackd 1.4's configuration lexer reads `Interface e2` (or ab1, ee) as a piece of an IPv6 address: a syntax error.
+HEX_NAME = re.compile(r"^[0-9a-fA-F]+$")
 
 
 def resolve_gateways(vlans: list[dict], pair: bool) -> list[dict]:
@@ -505,6 +507,9 @@ def redundancy(settings: dict, present: list[dict], translations: dict, paths: d
             raise PlanError("vlan_router_redundancy: peer is given without sync_interface; unicast VRRP goes to the peer over the link between the pair")
     if pair["conntrack_sync"] and not sync:
         raise PlanError("vlan_router_redundancy: conntrack_sync needs sync_interface, the link between the pair conntrackd talks over")
+    if pair["conntrack_sync"] and HEX_NAME.match(sync):
+        raise PlanError(f"vlan_router_redundancy: conntrackd cannot read the interface name {sync} (its parser takes a name of hex digits alone "
+                        "for part of an IPv6 address); give the link between the pair another name, such as sync0")
     if sync and sync in [vlan["name"] for vlan in present] + [settings["uplink"]]:
         raise PlanError(f"vlan_router_redundancy: sync_interface {sync} is also {'the uplink' if sync == settings['uplink'] else 'a VLAN'}; "
                         "give the link between the pair")

@@ -5,7 +5,7 @@ router's files under its own scratch vlan_router_root, then the real keepalived 
 the routers' namespaces (tests/support/keepalived.py, as a lab without systemd runs them), and real traffic crosses.
 
     internet 198.51.100.1 (203.0.113.0/24 on-link) --[uplink]-- eth0 r1 / r2 eth1.1234 --[v1234]-- vm1 203.0.113.11
-                                                                   (e2: sync) eth1.1235 --[v1235]-- vm3 10.1.35.11 (NAT)
+                                                                   (sync0) eth1.1235 --[v1235]-- vm3 10.1.35.11 (NAT)
 
 The VLAN sub-interfaces are stood in for by plain interfaces of the same names, each on its own switch, as in
 test_vlan_router_firewall.py: the failover's timing is measured here, where UML's slow clock does not distort it.
@@ -34,7 +34,7 @@ def spec() -> dict:
         return {"links": [{"switch": "uplink", "ifname": "eth0", "addresses": [f"198.51.100.{own}/24"]},
                           {"switch": "v1234", "ifname": "eth1.1234", "addresses": [f"203.0.113.{own}/26"]},
                           {"switch": "v1235", "ifname": "eth1.1235", "addresses": [f"10.1.35.{own}/24"]},
-                          {"switch": "sync", "ifname": "e2", "addresses": [f"{sync}/24"]}],
+                          {"switch": "sync", "ifname": "sync0", "addresses": [f"{sync}/24"]}],
                 "sysctl": {"net.ipv4.ip_forward": "1"}}
 
     return {
@@ -58,7 +58,7 @@ def router_vars(name: str, root, **redundancy) -> dict:
             {"id": 1234, "addresses": [f"203.0.113.{r['own']}/26"], "gateway": f"{GATEWAY}/26", "proxy_arp": True},
             {"id": 1235, "addresses": [f"10.1.35.{r['own']}/24"], "gateway": f"{NAT_GATEWAY}/24", "nat": True},
         ],
-        "vlan_router_redundancy": {"priority": r["priority"], "sync_interface": "e2", "peer": peer["sync"], "conntrack_sync": True,
+        "vlan_router_redundancy": {"priority": r["priority"], "sync_interface": "sync0", "peer": peer["sync"], "conntrack_sync": True,
                                    "preempt": False, "uplink_address": f"{SHARED}/24", **redundancy},
     }
 
@@ -79,6 +79,14 @@ def pair(lab, root, hosts=("r1", "r2"), check=False, ok=True, **redundancy):
 
 def pings(lab, host, address, wait=1) -> bool:
     return lab.run(host, ["ping", "-c", "1", "-W", str(wait), address], check=False).returncode == 0
+
+
+def recovered(lab, host, address, since: float, timeout: float = 10.0) -> float:
+    """Seconds from `since` until a ping from host to address is answered (each tried for 0.2 s), or `timeout`."""
+    while time.monotonic() - since < timeout:
+        if lab.run(host, ["ping", "-c", "1", "-W", "0.2", address], check=False).returncode == 0:
+            break
+    return time.monotonic() - since
 
 
 def mac(lab, host, ifname="eth0") -> str:
@@ -117,9 +125,8 @@ def test_bad_input_refused_with_nothing_changed(lab):
     pair(lab, root)
     before = {name: (root / name / "etc/keepalived/keepalived.conf").read_text() for name in ROUTERS}
     cases = {
+        # every refusal is unit-tested (tests/unit/plugins/filter/test_vlan_router_redundancy.py); two through the role:
         "vlan_router_redundancy: priority 255 is out of range 1-254": {"priority": 255},
-        "vlan_router_redundancy: advert_interval 0.001 is out of range 0.01-40": {"advert_interval": 0.001},
-        "vlan_router_redundancy: conntrack_sync needs sync_interface": {"sync_interface": None, "peer": None},
         "vlan_router_redundancy: VLAN 1235 is nat, and without uplink_address": {"uplink_address": None},
     }
     for message, redundancy in cases.items():
@@ -154,20 +161,20 @@ def test_failover_without_preemption_and_nat_connection_survives(lab):
     time.sleep(0.5)  # conntrackd sends r1's new connection to r2
 
     # Power cut on r1: its links go down and its daemons die without a word.
+    # keepalived dies first, so it sends no priority-0 advert (a clean resignation) when its links go down.
     started = time.monotonic()
-    for ifname in ("eth0", "eth1.1234", "eth1.1235", "e2"):
-        lab.run("r1", ["ip", "link", "set", ifname, "down"])
     kill_daemons(lab, "r1")
+    lab.run("r1", ["ip", "-batch", "-"], input="".join(f"link set {ifname} down\n" for ifname in ("eth0", "eth1.1234", "eth1.1235", "sync0")))
     took = wait_for_address(lab, "r2", "eth1.1234", GATEWAY, timeout=FAILOVER_BOUND)
-    assert pings(lab, "vm1", INTERNET, wait=2) and pings(lab, "internet", VM1, wait=2)
-    both = time.monotonic() - started
-    assert both < FAILOVER_BOUND + 4, f"gateway on r2 after {took:.2f} s, both directions after {both:.2f} s"
+    vm_out, vm_in = recovered(lab, "vm1", INTERNET, started), recovered(lab, "internet", VM1, started)
+    print(f"gateway on r2 after {took:.2f} s; vm1 -> internet after {vm_out:.2f} s, internet -> vm1 after {vm_in:.2f} s")
+    assert max(vm_out, vm_in) < FAILOVER_BOUND, f"gateway on r2 after {took:.2f} s; vm1 -> internet after {vm_out:.2f} s, internet -> vm1 after {vm_in:.2f} s"
     # The notify script announced the VM's address on the uplink: the internet's entry moved to r2's MAC.
     assert lab.neighbour("internet", VM1)["lladdr"] == mac(lab, "r2")
     assert talk(client, "after") == "echo after", "the NAT connection did not survive the failover"
 
     # r1 comes back and does not take the gateways back (preempt: false).
-    for ifname in ("eth0", "eth1.1234", "eth1.1235", "e2"):
+    for ifname in ("eth0", "eth1.1234", "eth1.1235", "sync0"):
         lab.run("r1", ["ip", "link", "set", ifname, "up"])
     start(lab, root, "r1")
     time.sleep(1.5)

@@ -39,8 +39,9 @@ def start_keepalived(lab, host: str, root: Path) -> subprocess.Popen:
 def start_conntrackd(lab, host: str, root: Path) -> subprocess.Popen:
     """conntrackd as conntrackd.service runs it (in the foreground); ready once its control socket answers."""
     conf = Path(root) / CONNTRACKD_CONF
-    for directory in ("run/lock",):
-        (Path(root) / directory).mkdir(parents=True, exist_ok=True)
+    (Path(root) / "run/lock").mkdir(parents=True, exist_ok=True)
+    # A router that comes back after a power cut starts with an empty /run: a killed conntrackd's lock is gone.
+    (Path(root) / "run/lock/conntrack.lock").unlink(missing_ok=True)
     log = open(Path(root) / "conntrackd.log", "ab")  # noqa: SIM115
     proc = lab.popen(host, ["conntrackd", "-C", str(conf)], stdout=log, stderr=subprocess.STDOUT)
     for _attempt in range(100):
