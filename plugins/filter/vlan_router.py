@@ -558,6 +558,7 @@ def redundancy(settings: dict, present: list[dict], translations: dict, paths: d
     keepalived = {
         "sync_group": SYNC_GROUP if len(instances) > 1 else None,  # keepalived refuses a group of one
         "notify": f"{script} {paths['notify_data']}",
+        "handover": paths["handover"],
         "priority": priority, "advert_interval": advert, "preempt": bool(pair["preempt"]), "peer": peer,
         "garp": {key.removeprefix("garp_"): pair[key] for key in REDUNDANCY_DEFAULTS if key.startswith("garp_")},
         "instances": instances,
@@ -576,6 +577,7 @@ def redundancy(settings: dict, present: list[dict], translations: dict, paths: d
         "keepalived": paths["keepalived"],
         "conntrackd": paths["conntrackd"] if conntrackd else None,
         "notify": script,
+        "handover": paths["handover"],
         "snat": str(shared.ip) if shared is not None and nat else None,
         "proxy_arp": proxy_arp,
         "announce": len(announce),
