@@ -35,7 +35,8 @@ def spec() -> dict:
                           {"switch": "v1234", "ifname": "eth1.1234", "addresses": [f"203.0.113.{own}/26"]},
                           {"switch": "v1235", "ifname": "eth1.1235", "addresses": [f"10.1.35.{own}/24"]},
                           {"switch": "sync", "ifname": "sync0", "addresses": [f"{sync}/24"]}],
-                "sysctl": {"net.ipv4.ip_forward": "1"}}
+                # No picking up of connections in mid-stream: only conntrackd's copy carries the NAT connection over.
+                "sysctl": {"net.ipv4.ip_forward": "1", "net.netfilter.nf_conntrack_tcp_loose": "0"}}
 
     return {
         "switches": ["uplink", "v1234", "v1235", "sync"],
@@ -171,6 +172,8 @@ def test_failover_without_preemption_and_nat_connection_survives(lab):
     assert max(vm_out, vm_in) < FAILOVER_BOUND, f"gateway on r2 after {took:.2f} s; vm1 -> internet after {vm_out:.2f} s, internet -> vm1 after {vm_in:.2f} s"
     # The notify script announced the VM's address on the uplink: the internet's entry moved to r2's MAC.
     assert lab.neighbour("internet", VM1)["lladdr"] == mac(lab, "r2")
+    # The new master's kernel has the connection, committed from conntrackd's copy by the notify script.
+    assert "dport=7000" in lab.run("r2", ["conntrack", "-L", "-p", "tcp", "--dport", "7000"]).stdout
     assert talk(client, "after") == "echo after", "the NAT connection did not survive the failover"
 
     # r1 comes back and does not take the gateways back (preempt: false).
