@@ -243,3 +243,36 @@ UDP_SINK = (
     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 5555)); s.settimeout(30)\n"
     "print('ready', flush=True); data, peer = s.recvfrom(100); print(peer[0], flush=True)\n"
 )
+
+
+def test_dnsmasq_serves_the_gateway_once_this_router_holds_it(lab):
+    """One of a pair: dnsmasq (bind-dynamic) started on the backup, before the gateway is there, answers DHCP with the
+    gateway as router and resolver, and DNS at the gateway as soon as the router holds it (as keepalived adds it)."""
+    lab, root = lab
+    vm3_mac = lab.mac("vm3")
+    vlans = router_vars("r2", root)["vlan_router_vlans"]
+    vlans[1] = vlans[1] | {"dhcp": {"domain": "tenant.internal", "hosts": [{"mac": vm3_mac, "ip": VM3, "name": "web"}]}}
+    inventory = lab.inventory(python=sys.executable)
+    inventory["all"]["hosts"]["r2"].update(router_vars("r2", root) | {"vlan_router_vlans": vlans, "vlan_router_dns_upstream": [INTERNET]})
+    play = [{"hosts": "r2", "gather_facts": False,
+             "tasks": [{"name": "the role's services", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": "services"}}]}]
+    assert run_playbook(play, inventory).rc == 0
+    conf = root / "r2/etc/dnsmasq.d/layer2-vlan-router.conf"
+    assert "\nbind-dynamic\n" in conf.read_text()
+    for directory in ("run/dnsmasq", "var/lib/misc"):
+        (root / "r2" / directory).mkdir(parents=True, exist_ok=True)
+    lab.popen("r2", ["dnsmasq", f"--conf-file={conf}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
+              stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
+    time.sleep(0.5)
+    lab.run("r2", ["ip", "addr", "add", f"{NAT_GATEWAY}/24", "dev", "eth1.1235"])  # what keepalived does on becoming master
+    for _attempt in range(50):
+        answer = lab.run("vm3", ["busybox", "nslookup", "web.tenant.internal", NAT_GATEWAY], check=False, timeout=20).stdout
+        if VM3 in answer.split("\n\n", 1)[-1]:
+            break
+        time.sleep(0.1)
+    assert VM3 in answer.split("\n\n", 1)[-1], answer + (root / "dnsmasq.log").read_text()
+    script = root / "udhcpc.sh"
+    script.write_text('#!/bin/sh\n[ "$1" = bound ] && echo "router=$router dns=$dns" >"$0.lease"\nexit 0\n')
+    script.chmod(0o755)
+    lab.run("vm3", ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "3", "-T", "2", "-s", str(script)], timeout=30)
+    assert (root / "udhcpc.sh.lease").read_text().split() == [f"router={NAT_GATEWAY}", f"dns={NAT_GATEWAY}"]

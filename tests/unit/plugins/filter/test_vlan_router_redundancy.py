@@ -197,3 +197,12 @@ def test_notify_backup_and_fault_turn_proxy_arp_off():
                                          ("conntrackd", conntrackd + ["-t"]), ("conntrackd", conntrackd + ["-n"])]
     assert actions(NOTIFY | {"conntrackd": None}, "FAULT") == [("proxy_arp", "eth0", 0), ("proxy_arp", "eth1.1234", 0)]
     assert actions(NOTIFY, "STOP")[-1] == ("conntrackd", conntrackd + ["-t"])
+
+
+def test_dnsmasq_follows_the_gateway_with_bind_dynamic_in_a_pair():
+    vlans = [PRIVATE | {"dhcp": {"hosts": []}}]
+    conf = "/tmp/r/etc/dnsmasq.d/layer2-vlan-router.conf"
+    paired = render(build(vlans=vlans), conf)
+    assert "\nbind-dynamic\n" in paired and "bind-interfaces" not in paired
+    assert "option:router,10.9.9.10\n" in paired and "option:dns-server,10.9.9.10\n" in paired
+    assert "\nbind-interfaces\n" in render(build(vlans=vlans, pair={}), conf)
