@@ -405,7 +405,8 @@ REDUNDANCY_DEFAULTS = {
 SYNC_GROUP = "layer2_vlan_router"
 # The notify script's announcement on the uplink: this many rounds this far apart (the first round is what counts;
 # the others cover a frame lost to a busy upstream).
-ANNOUNCE_ROUNDS, ANNOUNCE_INTERVAL = 3, 0.2
+ANNOUNCE_ROUNDS = 3
+ANNOUNCE_INTERVAL = 0.2
 CONNTRACKD = "/usr/sbin/conntrackd"
 # What the notify script imports, installed under <lib>/ansible_collections/... (the daemons run without Ansible).
 NOTIFY_MODULE_UTILS = ("_vrrp_notify.py", "_arp_announce.py", "_arp_frame.py", "_arp_host.py", "_arp_socket.py", "_iface.py", "_rtnl.py",
