@@ -26,9 +26,11 @@ PAIR = {"priority": 200, "advert_interval": 0.1, "virtual_router_id": 51, "sync_
 KEEPALIVED = "/tmp/r/etc/keepalived/keepalived.conf"
 
 
-def build(vlans=(PUBLIC, PRIVATE), pair=PAIR, **overrides) -> dict:
+def build(vlans=(PUBLIC, PRIVATE), pair=None, **overrides) -> dict:
+    """The plan of r1 of the pair (PAIR when pair is None; {} is a router alone)."""
     settings = {key.removeprefix("vlan_router_"): value for key, value in DEFAULTS.items()}
-    settings |= {"persistence": "none", "detected_backend": None, "root": "/tmp/r", "vlans": [dict(v) for v in vlans], "redundancy": pair}
+    settings |= {"persistence": "none", "detected_backend": None, "root": "/tmp/r", "vlans": [dict(v) for v in vlans],
+                 "redundancy": PAIR if pair is None else pair}
     return plan(settings | overrides, LAYOUT)
 
 
@@ -107,8 +109,8 @@ def test_keepalived_conf_printed_and_accepted_by_keepalived(tmp_path):
     assert "nopreempt" not in preempting and "state BACKUP" in preempting
     if shutil.which("keepalived") is None:
         pytest.skip("keepalived is not installed")
-    for number, conf in enumerate((text, preempting, render(build(vlans=[PRIVATE | {"nat": False}], pair=PAIR | {"uplink_address": None, "peer": None,
-                                                                                                   "conntrack_sync": False}), KEEPALIVED))):
+    alone = PAIR | {"uplink_address": None, "peer": None, "conntrack_sync": False}
+    for number, conf in enumerate((text, preempting, render(build(vlans=[PRIVATE | {"nat": False}], pair=alone), KEEPALIVED))):
         path = tmp_path / f"keepalived{number}.conf"
         path.write_text(conf)
         checked = subprocess.run(["keepalived", "-t", "-f", str(path)], capture_output=True, text=True, check=False)
