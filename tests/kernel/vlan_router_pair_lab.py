@@ -17,7 +17,14 @@ and eth1.1235, so the failover can be timed on a kernel without 802.1Q; the VMs 
 
 from __future__ import annotations
 
+import json
+import re
+import select
+import signal
+import socket
 import sys
+import time
+from pathlib import Path
 
 INTERNET, SHARED_UPLINK = "198.51.100.1", "198.51.100.4"
 ROUTERS = {  # name -> (uplink, sync link, own address per VLAN, VRRP priority)
@@ -106,3 +113,94 @@ def inventory(lab, variables: dict) -> dict:
     inv = lab.inventory(python=sys.executable)
     inv["all"]["children"] = {"routers": {"hosts": {router: dict(variables.get(router, {})) for router in ROUTERS}}}
     return inv
+
+
+# -- traffic that a user would watch ---------------------------------------------------------------
+TCP_PORT = 7777
+REPLY = re.compile(r"^\[(\d+\.\d+)\] \d+ bytes from [^:]+: icmp_seq=(\d+)", re.M)
+
+
+def pinging(lab, host: str, address: str, log: Path, interval: float):
+    """iputils ping every `interval` s until SIGINT, each reply time-stamped (-D) into `log` as it comes (line-buffered)."""
+    return lab.popen(host, ["stdbuf", "-oL", "ping", "-D", "-i", str(interval), address], stdout=open(log, "w"), stderr=-3)  # noqa: SIM115
+
+
+def replies(log: Path) -> list[tuple[float, int]]:
+    """(time, icmp_seq) of every echo reply in a `pinging` log."""
+    return [(float(t), int(seq)) for t, seq in REPLY.findall(log.read_text())] if log.exists() else []
+
+
+def unanswered(log: Path) -> int:
+    """Echo requests between the first and the last answered one that got no reply."""
+    seqs = sorted({seq for _t, seq in replies(log)})
+    return seqs[-1] - seqs[0] + 1 - len(seqs) if seqs else 0
+
+
+def tcp_server() -> None:
+    """In the internet: echo every byte back, one connection at a time, until killed."""
+    listener = socket.create_server(("0.0.0.0", TCP_PORT), reuse_port=True)
+    print("ready", flush=True)
+    while True:
+        conn, _peer = listener.accept()
+        try:
+            while data := conn.recv(4096):
+                conn.sendall(data)
+        except OSError:
+            pass
+        conn.close()
+
+
+def tcp_client(out: str) -> None:
+    """In vm3: one connection to the internet, a byte every 20 ms; one JSON line per echo received, or the error."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    conn = socket.create_connection((INTERNET, TCP_PORT), timeout=5)
+    conn.setblocking(False)
+    next_send = time.monotonic()
+    with open(out, "w", buffering=1) as log:
+        try:
+            while not stop:
+                if time.monotonic() >= next_send:
+                    try:
+                        conn.send(b"x")
+                    except BlockingIOError:
+                        pass  # the send buffer is full while the path is down: TCP retransmits what it holds
+                    next_send += 0.020
+                try:
+                    ready = select.select([conn], [], [], max(0.0, next_send - time.monotonic()))[0]
+                except InterruptedError:
+                    continue
+                if ready:
+                    data = conn.recv(4096)
+                    if not data:
+                        raise ConnectionResetError("closed by the peer")
+                    log.write(json.dumps(["echo", time.time(), len(data)]) + "\n")
+        except OSError as exc:
+            log.write(json.dumps(["error", time.time(), str(exc)]) + "\n")
+
+
+def tcp_events(log: Path) -> list:
+    """The client's log: ["echo", time, bytes] per echo, ["error", time, message] when the connection broke."""
+    return [json.loads(line) for line in log.read_text().splitlines() if line.endswith("]")] if log.exists() else []
+
+
+def start_tcp(lab, log: Path) -> None:
+    """The long-lived connection from vm3 (NAT VLAN) to the internet's echo server; back once the first echo came."""
+    server = lab.popen("internet", [sys.executable, __file__, "tcp-server"], stdout=-1, text=True)
+    if server.stdout.readline().strip() != "ready":
+        raise RuntimeError("the echo server did not start")
+    lab.popen("vm3", [sys.executable, __file__, "tcp-client", str(log)])
+    for _attempt in range(200):
+        if any(event[0] == "echo" for event in tcp_events(log)):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"vm3's TCP connection to the internet carried nothing: {tcp_events(log)}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["tcp-server"]:
+        tcp_server()
+    elif sys.argv[1:2] == ["tcp-client"]:
+        tcp_client(sys.argv[2])
+    else:
+        sys.exit("usage: vlan_router_pair_lab.py tcp-server | tcp-client LOG")
