@@ -117,6 +117,7 @@ def test_check_mode_then_write_then_nothing_to_do(lab):
     assert f"{SHARED}/24 dev eth0" in conf and f"{GATEWAY}/26 dev eth1.1234" in conf
     nft = (root / "r1/etc/nftables.d/layer2-vlan-router.nft").read_text()
     assert f'oifname "eth0" snat to {SHARED}' in nft
+    assert f'iifname "eth0" ip daddr {SHARED} ct state new,invalid meta l4proto {{ tcp, udp }} drop' in nft
     assert (root / "r1/usr/local/lib/layer2-linux/vlan-router-notify").stat().st_mode & 0o111
     assert pair(lab, root).changed == 0
 
