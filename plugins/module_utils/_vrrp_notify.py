@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import syslog
+import time
 
 from ansible_collections.layer2.linux.plugins.module_utils._arp_announce import send_burst
 from ansible_collections.layer2.linux.plugins.module_utils._arp_frame import gratuitous_reply, gratuitous_request
@@ -35,16 +36,20 @@ CONNTRACKD_FAULT = ("-t",)
 
 def actions(data: dict, state: str) -> list[tuple]:
     """What to do on entering `state`, in order, as plain data (unit-tested): ("proxy_arp", name, 0|1),
-    ("conntrackd", argv) and ("announce", interface, addresses, rounds, interval)."""
+    ("conntrackd", argv), ("announce", interface, addresses, rounds, interval) and ("wait", seconds)."""
     master = state == "MASTER"
     out = [("proxy_arp", name, int(master)) for name in data["proxy_arp"]]
     steps = CONNTRACKD_MASTER if master else CONNTRACKD_BACKUP if state == "BACKUP" else CONNTRACKD_FAULT
     conntrackd = [("conntrackd", list(data["conntrackd"]) + [step]) for step in steps] if data.get("conntrackd") else []
     announce = data["announce"]
-    if master and announce["addresses"]:
-        # The commit first: the connections are in the kernel before the upstream sends their packets here.
-        return out + conntrackd[:1] + [("announce", announce["interface"], announce["addresses"], announce["rounds"], announce["interval"])] + conntrackd[1:]
-    return out + conntrackd
+    if not (master and announce["addresses"]):
+        return out + conntrackd
+    # One round of the announcement at once (the upstream's traffic to the VMs' addresses turns here), conntrackd's
+    # commit right after it (keepalived already announced the shared NAT address; a reply that comes before the commit
+    # is dropped by the NAT table and sent again), then the other rounds.
+    first = ("announce", announce["interface"], announce["addresses"], 1, 0)
+    more = [("wait", announce["interval"]), ("announce", announce["interface"], announce["addresses"], announce["rounds"] - 1, announce["interval"])]
+    return out + [first] + conntrackd + (more if announce["rounds"] > 1 else [])
 
 
 def _announce(interface: str, addresses: list[str], rounds: int, interval: float) -> int:
@@ -65,6 +70,8 @@ def run(data: dict, state: str) -> list[str]:
                 done = subprocess.run(action[1], capture_output=True, text=True, timeout=30, check=False)
                 if done.returncode != 0:
                     failures.append(f"{' '.join(action[1])} exited {done.returncode}: {done.stderr.strip()}")
+            elif action[0] == "wait":
+                time.sleep(action[1])
             else:
                 _announce(*action[1:])
         except (OSError, KeyError, subprocess.SubprocessError) as exc:

@@ -184,13 +184,15 @@ NOTIFY = {"proxy_arp": ["eth0", "eth1.1234"], "conntrackd": ["/usr/sbin/conntrac
           "announce": {"interface": "eth0", "addresses": ["8.254.123.1"], "rounds": 3, "interval": 0.2}}
 
 
-def test_notify_master_turns_proxy_arp_on_commits_then_announces_then_resyncs():
+def test_notify_master_turns_proxy_arp_on_announces_once_commits_then_announces_again():
     conntrackd = NOTIFY["conntrackd"]
     assert actions(NOTIFY, "MASTER") == [
-        ("proxy_arp", "eth0", 1), ("proxy_arp", "eth1.1234", 1), ("conntrackd", conntrackd + ["-c"]),
-        ("announce", "eth0", ["8.254.123.1"], 3, 0.2),
-        ("conntrackd", conntrackd + ["-f"]), ("conntrackd", conntrackd + ["-R"]), ("conntrackd", conntrackd + ["-B"]),
+        ("proxy_arp", "eth0", 1), ("proxy_arp", "eth1.1234", 1), ("announce", "eth0", ["8.254.123.1"], 1, 0),
+        ("conntrackd", conntrackd + ["-c"]), ("conntrackd", conntrackd + ["-f"]), ("conntrackd", conntrackd + ["-R"]),
+        ("conntrackd", conntrackd + ["-B"]), ("wait", 0.2), ("announce", "eth0", ["8.254.123.1"], 2, 0.2),
     ]
+    once = NOTIFY | {"conntrackd": None, "announce": NOTIFY["announce"] | {"rounds": 1}}
+    assert actions(once, "MASTER")[-1] == ("announce", "eth0", ["8.254.123.1"], 1, 0)
 
 
 def test_notify_backup_and_fault_turn_proxy_arp_off():
