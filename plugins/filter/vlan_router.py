@@ -448,10 +448,11 @@ def resolve_gateways(vlans: list[dict], pair: bool) -> list[dict]:
     return out
 
 
-def _number(value, low, high, where: str, what: str, integer: bool = True):
+def _number(value, low, high, hint: str, what: str, integer: bool = True):
+    """A vlan_router_redundancy number checked against its range; `hint` ends the refusal (the unit, why the range)."""
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-        raise PlanError(f"vlan_router_redundancy: {what} {value!r} is out of range {low}-{high}{where}")
+        raise PlanError(f"vlan_router_redundancy: {what} {value!r} is out of range {low}-{high}{hint}")
     return value
 
 
