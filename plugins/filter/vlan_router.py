@@ -536,6 +536,11 @@ def redundancy(settings: dict, present: list[dict], translations: dict, paths: d
                         "address, so no connection survives a failover; give uplink_address, the pair's shared address on the uplink")
 
     gateways = [vlan for vlan in present if vlan.get("gateway")]
+    for index, vs in enumerate(virtual_servers):
+        if shared is not None and vs["address"] == str(shared.ip):
+            # The NAT table drops new connections to the shared address (it is NAT's alone).
+            raise PlanError(f"vlan_router_virtual_servers[{index}] ({vs['address']}:{vs['port']}/{vs['protocol']}): {vs['address']} is the pair's "
+                            "uplink_address, the NAT VLANs' source; give the virtual server an address of its own")
     # Only the master may answer for a virtual address (both routers would answer ARP for a /32 of their own): it is a
     # VRRP address on the uplink.
     on_uplink = ([shared.with_prefixlen] if shared is not None else []) + list(dict.fromkeys(f"{vs['address']}/32" for vs in virtual_servers))

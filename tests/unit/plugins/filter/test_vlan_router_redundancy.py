@@ -209,6 +209,11 @@ def test_a_pair_holds_the_virtual_addresses_on_the_uplink_in_its_one_keepalived_
         assert checked.returncode == 0, conf + checked.stdout + checked.stderr
 
 
+def test_a_pair_refuses_a_virtual_server_on_its_shared_uplink_address():
+    with pytest.raises(PlanError, match=r"vlan_router_virtual_servers\[0\] \(198.51.100.10:80/tcp\): 198.51.100.10 is the pair's uplink_address"):
+        build(virtual_servers=[WEB | {"address": "198.51.100.10"}])
+
+
 def test_problems_name_keepalived_once_for_the_pair_and_the_virtual_servers():
     the_plan = build(root="/", virtual_servers=[WEB])
     facts = {"forwarding": {"ipv4": True, "ipv6": False}, "interfaces": {"eth0": {"proxy_arp": False}}, "links": {}, "routes": []}
