@@ -911,8 +911,9 @@ def _keepalived_problems(the_plan: dict, services: dict | None, ipvs: dict | Non
     if services is None or not the_plan.get("keepalived"):
         return out
     lost = (["the gateways fail over to nothing and this router holds none"] if pair else []) + (["the virtual servers are not served"] if balanced else [])
-    units = [("keepalived.service", " and ".join(lost))] + ([("conntrackd.service", "connections through NAT do not survive a failover")]
-                                                          if pair and pair["conntrackd"] else [])
+    units = [("keepalived.service", " and ".join(lost))]
+    if pair and pair["conntrackd"]:
+        units.append(("conntrackd.service", "connections through NAT do not survive a failover"))
     for unit, what in units:
         state = services.get(unit, {}).get("state", "not installed")
         if state != "running":

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -104,7 +105,7 @@ def play(lab, variables: dict, **kwargs):
 class Servers:
     """The real servers' HTTP processes (started, stopped, started again) and their logs."""
 
-    def __init__(self, lab, root, servers=SERVERS):
+    def __init__(self, lab, root, servers: dict):
         self.lab, self.root, self.servers, self.procs = lab, root, servers, {}
 
     def start(self, name):
@@ -183,7 +184,7 @@ def balancer(request, tmp_path_factory):
     runs["written_by_check"] = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()]
     runs["first"] = play(lab, variables, diff=True)
     runs["second"] = play(lab, variables)
-    servers = Servers(lab, root)
+    servers = Servers(lab, root, SERVERS)
     for name in SERVERS:
         servers.start(name)
     # keepalived as keepalived.service starts it, from the role's file, with its pid files under the role's root (the
@@ -378,9 +379,9 @@ def test_in_a_pair_the_master_dies_during_requests_and_the_backup_serves_them(pa
     client = lab.popen("internet", [sys.executable, "-c", CLIENT, f"http://{VIP}:{PORT}/", "150", "0.1"], stdout=-1, text=True)
     time.sleep(3)
     # A power cut: r1's daemons die without a word and its links go down.
+    died = time.time()
     kill_daemons(lab, "r1")
     lab.run("r1", ["ip", "-batch", "-"], input="".join(f"link set {link.ifname} down\n" for link in lab.hosts["r1"].links))
-    died = time.time()
     answers = [tuple(json.loads(line)) for line in client.stdout]
     client.wait()
     before = [answer for started, answer in answers if started < died - 1]
@@ -388,9 +389,13 @@ def test_in_a_pair_the_master_dies_during_requests_and_the_backup_serves_them(pa
     failed = [started for started, answer in answers if answer is None]
     last_failure = max(failed, default=died)
     assert last_failure - died <= FAILOVER_BOUND, f"requests failed until {last_failure - died:.1f} s after r1 died (bound {FAILOVER_BOUND} s)"
-    print(f"load balancer pair: {len(failed)} of {len(answers)} requests failed, the last {last_failure - died:.2f} s after r1 died")
-    after = [answer for started, answer in answers if started > last_failure]
-    assert after and set(after) == {"rs1", "rs2"}, after
+    after = [(started, answer) for started, answer in answers if started > last_failure]
+    assert after and {answer for _t, answer in after} == {"rs1", "rs2"}, after
+    # A request whose SYN was lost is retried by TCP and may still succeed, late: the outage is the longest time between
+    # the starts of two answered requests.
+    served = [started for started, answer in answers if answer is not None]
+    gap = max(b - a for a, b in pairwise(served))
+    print(f"load balancer pair: {len(failed)} of {len(answers)} requests failed, the longest time between two answered ones {gap:.2f} s")
     assert holds(lab, "r2", "eth0", VIP)
     # keepalived's gratuitous ARP moved the upstream's entry for the virtual address to r2.
     assert lab.neighbour("internet", VIP)["lladdr"] == lab.mac("r2", "eth0")
