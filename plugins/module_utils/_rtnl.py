@@ -320,10 +320,11 @@ def _nexthops(family: int, data: bytes) -> list:
 # --- the socket -------------------------------------------------------------------------------------------------------
 
 class Rtnl:
-    """One rtnetlink socket; use as a context manager."""
+    """One rtnetlink socket (or, given another netlink protocol, a socket of that one: _ipvs speaks generic netlink on it);
+    use as a context manager."""
 
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_ROUTE)
+    def __init__(self, protocol: int = NETLINK_ROUTE):
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
         self.sock.bind((0, 0))
         for option in (NETLINK_CAP_ACK, NETLINK_EXT_ACK):  # short acknowledgements, with the kernel's reason on errors
             try:

@@ -160,7 +160,7 @@ def test_networkd_files_and_paths_under_the_root():
     assert files[base + "eth1.1236.network"]["link_local"] == "ipv6" and files[base + "eth1.1235.network"]["link_local"] == "no"
     assert the_plan["purge"] == ["/tmp/r/etc/systemd/network/60-layer2-vlan-router-*", "/tmp/r/etc/systemd/network/*.network.d/60-layer2-vlan-router.conf",
                                  "/tmp/r/etc/network/interfaces.d/layer2-vlan-router", "/tmp/r/etc/modules-load.d/layer2-vlan-router.conf",
-                                 "/tmp/r/etc/dnsmasq.d/layer2-vlan-router.conf"]
+                                 "/tmp/r/etc/dnsmasq.d/layer2-vlan-router.conf", "/tmp/r/etc/sysctl.d/91-layer2-vlan-router-ipvs.conf"]
     assert not the_plan["this_system"]
     system = seed_plan(root="/")
     assert system["this_system"] and system["paths"]["sysctl"] == "/etc/sysctl.d/90-layer2-vlan-router.conf"
