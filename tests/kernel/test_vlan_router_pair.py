@@ -73,10 +73,10 @@ def state(request) -> Pair:
     """The pair's lab, the role applied to both routers, the daemons running with r1 master."""
     from tests.lab import Lab
 
-    # Not under pytest's tmp_path: a pytest on the host (another run, the same /tmp/pytest-of-root) takes this guest
-    # pytest's lock for a dead process (the guest's pids are not the host's) and deletes its directory, with the
-    # daemons' files in it.
-    work = Path(tempfile.mkdtemp(prefix="l2pair-"))
+    # On /dev/shm, the guest's own tmpfs: keepalived watches the handover file with inotify, which on UML's hostfs (the
+    # host's /) does not see a write made through another path to the file. Not under pytest's tmp_path either: a pytest
+    # on the host (the same /tmp/pytest-of-root) takes a guest pytest's lock for a dead process and deletes its directory.
+    work = Path(tempfile.mkdtemp(prefix="l2pair-", dir="/dev/shm"))
     request.addfinalizer(lambda: shutil.rmtree(work, ignore_errors=True))
     lab = Lab(pair.spec()).up()
     request.addfinalizer(lab.down)
