@@ -102,10 +102,11 @@ def spec() -> dict:
     return {"switches": ["trunk", "uplink"], "hosts": hosts}
 
 
-def bridge_vms(lab) -> None:
-    """On each compute node: a VLAN sub-interface per tenant VLAN on the trunk, bridged with its VMs' cables."""
+def bridge_vms(lab, vms: dict | None = None) -> None:
+    """On each compute node: a VLAN sub-interface per tenant VLAN on the trunk, bridged with its VMs' cables.
+    vms: vm name -> (compute node, VLAN id, ...), this topology's VMS unless given (the pair's lab has its own)."""
     by_compute: dict[str, dict[int, list[str]]] = {}
-    for vm, (compute, vid, _addresses, _gw) in VMS.items():
+    for vm, (compute, vid, *_rest) in (vms or VMS).items():
         by_compute.setdefault(compute, {}).setdefault(vid, []).append(vm)
     for compute, vlans in by_compute.items():
         lines = []

@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from tests.kernel import vlan_router_lab as seed
+
+ROOT = Path(__file__).resolve().parents[2]
 INTERNET, SHARED_UPLINK = "198.51.100.1", "198.51.100.4"
 ROUTERS = {  # name -> (uplink, sync link, own address per VLAN, VRRP priority)
     "r1": ("198.51.100.2", "192.0.2.11", {1234: "203.0.113.2", 1235: "10.1.35.2"}, 200),
@@ -81,17 +84,8 @@ def spec() -> dict:
 
 
 def bridge_vms(lab) -> None:
-    """On each compute node: a VLAN sub-interface per VLAN on the trunk, bridged with its VMs' cables."""
-    by_compute: dict[str, dict[int, list[str]]] = {}
-    for vm, (compute, vid, _address) in VMS.items():
-        by_compute.setdefault(compute, {}).setdefault(vid, []).append(vm)
-    for compute, vlans in by_compute.items():
-        lines = []
-        for vid, vms in vlans.items():
-            lines += [f"link add link eth0 name eth0.{vid} type vlan id {vid}", f"link add name br{vid} type bridge",
-                      f"link set eth0.{vid} master br{vid}", f"link set eth0.{vid} up", f"link set br{vid} up"]
-            lines += [f"link set {vm} master br{vid}" for vm in vms]
-        lab.run(compute, ["ip", "-batch", "-"], input="\n".join(lines) + "\n")
+    """On each compute node: a VLAN sub-interface per VLAN on the trunk, bridged with its VMs' cables (as the seed's lab)."""
+    seed.bridge_vms(lab, VMS)
 
 
 def router_vars(router: str, root, conntrack_sync: bool = True, **redundancy) -> dict:
@@ -186,10 +180,10 @@ def tcp_events(log: Path) -> list:
 
 def start_tcp(lab, log: Path) -> None:
     """The long-lived connection from vm3 (NAT VLAN) to the internet's echo server; back once the first echo came."""
-    server = lab.popen("internet", [sys.executable, __file__, "tcp-server"], stdout=-1, text=True)
+    server = lab.popen("internet", [sys.executable, "-m", __name__, "tcp-server"], stdout=-1, text=True, cwd=ROOT)
     if server.stdout.readline().strip() != "ready":
         raise RuntimeError("the echo server did not start")
-    lab.popen("vm3", [sys.executable, __file__, "tcp-client", str(log)])
+    lab.popen("vm3", [sys.executable, "-m", __name__, "tcp-client", str(log)], cwd=ROOT)
     for _attempt in range(200):
         if any(event[0] == "echo" for event in tcp_events(log)):
             return
@@ -203,4 +197,4 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["tcp-client"]:
         tcp_client(sys.argv[2])
     else:
-        sys.exit("usage: vlan_router_pair_lab.py tcp-server | tcp-client LOG")
+        sys.exit("usage: python -m tests.kernel.vlan_router_pair_lab tcp-server | tcp-client LOG")
