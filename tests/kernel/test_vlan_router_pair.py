@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A redundant vlan_router pair end to end with real 802.1Q (see vlan_router_pair_lab): one lab, the tests in order.
 
-The role's main entry point on both routers (VLAN sub-interfaces on the trunk, NAT, the pair's files), keepalived and
-conntrackd started from those files as their units would (tests/support/keepalived.py), then what a tenant and the
-upstream would see: r1 holds the gateways and both directions work through it; r1 loses power; the same paths work
-through r2 and vm3's TCP connection through NAT, opened before, still carries data; r1 comes back and leaves the
-gateways where they are; playbooks/router_handover.yml hands them back without losing a ping; the role's second run
+The role's main entry point on both routers (VLAN sub-interfaces on the trunk, NAT, the pair's files, DHCP with a
+reservation for vm3 on NAT VLAN 1235), keepalived, conntrackd and dnsmasq started from those files as their units would
+(tests/support/keepalived.py; dnsmasq with a /run of its own), then what a tenant and the upstream would see: r1 holds
+the gateways and both directions work through it, vm3's DHCP lease names the gateway as router and DNS server; r1 loses
+power; the same paths work through r2, vm3's TCP connection through NAT, opened before, still carries data, and vm3
+gets the same lease from r2 and resolves its reservation's name at the gateway; r1 comes back and leaves the gateways
+where they are; playbooks/router_handover.yml hands them back without losing a ping; the role's second run
 on both changes nothing. Timing is bench/router_failover's (host kernel): here, UML's slow clock only gets a bound.
 """
 
@@ -22,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from tests.kernel import vlan_router_pair_lab as pair
+from tests.kernel.test_vlan_router_services import CONF, SCRIPT, dhcp, lookup
 from tests.support.ansible import ROOT, PlaybookRun, run_playbook
-from tests.support.keepalived import holds, kill_daemons, start_conntrackd, start_keepalived
+from tests.support.keepalived import DAEMONS, holds, kill_daemons, start_conntrackd, start_keepalived
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
 HANDOVER = ROOT / "playbooks" / "router_handover.yml"
@@ -32,6 +35,10 @@ ADVERT = 1.0
 # The bench measures the failover on the host kernel (target 0.5 s); here 3 adverts and a skew, with UML's slowness.
 FAILOVER_BOUND = 10.0
 PING_INTERVAL = 0.05  # seconds between the pings of the handover: about 12 times the bench's 10 ms
+NAT_VLAN = 1235
+VM3 = pair.VMS["vm3"][2]
+GATEWAY = pair.VLANS[NAT_VLAN][1]
+DOMAIN, VM3_NAME = "tenant1.internal", "web1"
 
 
 @dataclass
@@ -43,9 +50,43 @@ class Pair:
     recovered_at: float = 0.0  # when both paths worked through r2 after r1's power cut
 
 
+def with_dhcp(variables: dict, vm3_mac: str) -> dict:
+    """The pair's variables with DHCP on the NAT VLAN: vm3's reservation, named in the VLAN's domain (the same on both)."""
+    vlans = [vlan | {"dhcp": {"domain": DOMAIN, "hosts": [{"mac": vm3_mac, "ip": VM3, "name": VM3_NAME}]}} if vlan["id"] == NAT_VLAN else vlan
+             for vlan in variables["vlan_router_vlans"]]
+    # the internet stands for the upstream resolver: nothing answers there, no name leaves the lab
+    return variables | {"vlan_router_vlans": vlans, "vlan_router_dns_upstream": [pair.INTERNET]}
+
+
+def start_dnsmasq(state: Pair, router: str) -> None:
+    """dnsmasq from the role's file, as dnsmasq.service runs it, with a /run of its own (its mount namespace is the one
+    `ip netns exec` gives it); ready once it listens for DHCP and DNS on the router's own address (bind-dynamic)."""
+    root = state.work / router
+    for directory in ("run/dnsmasq", "var/lib/misc"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    argv = ["sh", "-c", 'mount -t tmpfs tmpfs /run && exec dnsmasq --conf-file="$0" --keep-in-foreground --user=root --log-facility=-', str(root / CONF)]
+    state.lab.popen(router, argv, stdout=open(root / "dnsmasq.log", "ab"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
+    own = pair.ROUTERS[router][2][NAT_VLAN]
+    for _attempt in range(150):
+        bound = state.lab.run(router, ["ss", "-Hlnu"]).stdout
+        if f"{own}:53 " in bound and ":67 " in bound:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"dnsmasq did not start on {router}: " + (root / "dnsmasq.log").read_text())
+
+
 def start_daemons(state: Pair, router: str) -> None:
     start_conntrackd(state.lab, router, state.work / router)
     start_keepalived(state.lab, router, state.work / router)
+    start_dnsmasq(state, router)
+
+
+def ask_for_a_lease(state: Pair, name: str) -> dict | None:
+    """vm3's busybox udhcpc: the lease it was given (ip, mask, router, dns, domain), or None."""
+    script = state.work / f"udhcpc-{name}.sh"
+    script.write_text(SCRIPT)
+    script.chmod(0o755)
+    return dhcp(state.lab, "vm3", script)
 
 
 def gateways_of(state: Pair, router: str) -> dict[str, bool]:
@@ -83,7 +124,8 @@ def state(request) -> Pair:
     pair.bridge_vms(lab)
     # Adverts of 1 s: inside UML (about 12 times slower) the default 0.1 s lets a busy backup miss three in a row and take
     # the gateways from a live master; the default's timing is bench/router_failover's, on the host kernel.
-    inventory = pair.inventory(lab, {router: pair.router_vars(router, work / router, advert_interval=ADVERT) for router in pair.ROUTERS})
+    inventory = pair.inventory(lab, {router: with_dhcp(pair.router_vars(router, work / router, advert_interval=ADVERT), lab.mac("vm3"))
+                                     for router in pair.ROUTERS})
     result = Pair(lab, work, inventory)
     result.runs["first"] = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
     assert result.runs["first"].rc == 0, result.runs["first"].stdout + result.runs["first"].stderr
@@ -110,12 +152,17 @@ def test_vm1_and_the_internet_reach_each_other_through_r1(state):
     assert pings(lab, "vm2", pair.INTERNET) and pings(lab, "vm3", pair.INTERNET)  # vm3 through NAT
 
 
+def test_vm3_gets_its_reserved_lease_with_the_gateway_as_router_and_dns(state):
+    # Both routers answer a reservation alike (whichever offer came first): the address, and the gateway, never a router's own.
+    assert ask_for_a_lease(state, "before") == {"ip": VM3, "mask": "24", "router": GATEWAY, "dns": GATEWAY, "domain": DOMAIN}
+
+
 def test_r1_loses_power_and_the_same_paths_work_through_r2(state):
     lab = state.lab
     pair.start_tcp(lab, state.work / "tcp")
     time.sleep(1.0)  # conntrackd has sent r1's new connection to r2
     # A power cut: the links go down and the daemons die without a word (no priority 0 advert).
-    kill_daemons(lab, "r1")
+    kill_daemons(lab, "r1", DAEMONS + ("dnsmasq",))
     lab.run("r1", ["ip", "-batch", "-"], input="".join(f"link set {link.ifname} down\n" for link in lab.hosts["r1"].links))
     took = until(lambda: pings(lab, "vm1", pair.INTERNET, wait=1) and pings(lab, "internet", VM1, wait=1), FAILOVER_BOUND)
     assert took is not None, f"no path through r2 {FAILOVER_BOUND} s after r1 lost power; r2 holds {gateways_of(state, 'r2')}"
@@ -134,6 +181,15 @@ def test_the_tcp_connection_opened_before_still_carries_data(state):
     events = pair.tcp_events(log)
     assert not [e for e in events if e[0] == "error"], events[-5:]
     assert events[-1][1] > state.recovered_at + 0.5 and events[-1][1] > time.time() - 0.5, "the connection stopped carrying data"
+
+
+def test_after_the_failover_r2_gives_vm3_the_same_lease_and_answers_dns_at_the_gateway(state):
+    lease = ask_for_a_lease(state, "after")
+    assert lease == {"ip": VM3, "mask": "24", "router": GATEWAY, "dns": GATEWAY, "domain": DOMAIN}, (state.work / "r2/dnsmasq.log").read_text()[-2000:]
+    assert VM3 in (state.work / "r2/var/lib/misc/dnsmasq.leases").read_text()  # r1 is dark: r2 gave it
+    # r2's dnsmasq (bind-dynamic) answers at the gateway it took over: the reservation's name forward and back
+    assert lookup(state.lab, "vm3", f"{VM3_NAME}.{DOMAIN}", GATEWAY) == [VM3]
+    assert lookup(state.lab, "vm3", VM3, GATEWAY) == [f"{VM3_NAME}.{DOMAIN}"]
 
 
 def test_r1_comes_back_and_does_not_take_the_gateways(state):
