@@ -7,12 +7,17 @@ The seed's lab (vlan_router_lab), four boots in a row, each:
   2. "power off": every VLAN, address, route, forwarding and proxy ARP value and nftables table gone; the trunk and the
      uplink down (8021q stays loaded: unloading it would delete the compute nodes' VLANs in this same kernel);
   3. "boot", in the router's namespace and a private mount namespace (see BOOT): systemd-modules-load, systemd-sysctl,
-     `nft -f /etc/nftables.conf`, then systemd-networkd or `ifup -a`, the real programs of Debian's packages;
-  4. the reachability matrix again, and a run of the role that changes nothing.
+     `nft -f /etc/nftables.conf`, then systemd-networkd or `ifup -a` (then dnsmasq and keepalived as their units run
+     them), the real programs of Debian's packages;
+  4. (ifupdown) vm3 asks for its address again and gets its reservation from the booted dnsmasq, and the internet reaches
+     vm3 through the booted keepalived's virtual server; the reachability matrix again, and a run of the role that
+     changes nothing.
 The boots: systemd-networkd with the role's own trunk file; networkd with the management address on the trunk in a
 .network file of the machine's (vlan_router_networkd_trunk_network, the role adds a drop-in); ifupdown; ifupdown with the
 trunk's own stanza carrying the management address. The uplink's address is the machine's too (its own file), so the
-boot brings it back as well.
+boot brings it back as well. The ifupdown boots (the last two: the role never removes keepalived's file) also have the
+daemons' files: DHCP on VLAN 1235 with a reservation for vm3 (dnsmasq), and a virtual server 203.0.113.80:80 whose real
+server is vm3:8080 (keepalived, IPVS); the power off kills both and empties IPVS, the boot starts them from their files.
 """
 
 from __future__ import annotations
@@ -26,14 +31,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.test_vlan_router_nat_rules import connect, serve
 from tests.kernel import vlan_router_lab as seed
+from tests.kernel.test_vlan_router_load_balancer import PORT as VIP_PORT
+from tests.kernel.test_vlan_router_load_balancer import VIP, live, wait_for
+from tests.kernel.test_vlan_router_services import CONF as DNSMASQ_CONF
+from tests.kernel.test_vlan_router_services import SCRIPT as UDHCPC_SCRIPT
+from tests.kernel.test_vlan_router_services import dhcp
 from tests.support.ansible import ROOT, run_playbook
+from tests.support.keepalived import daemon_pids, kill_daemons
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
 MANAGEMENT, MANAGEMENT_PEER = "192.0.2.2", "192.0.2.11"  # the router's and compute1's untagged addresses on the trunk
 BOOTS = [("systemd-networkd", False), ("systemd-networkd", True), ("ifupdown", False), ("ifupdown", True)]
 # What the boot brings back, waited for before the matrix: (interface, address), and the routed prefix.
 ADDRESSES = [("eth0", seed.ROUTER_UPLINK), ("eth1.1234", "203.0.113.1"), ("eth1.1235", "10.1.35.1"), ("eth1.1236", "10.1.36.1")]
+DAEMONS = ("dnsmasq", "keepalived")  # started by the ifupdown boots, killed by every power off
 # The real /etc is never written: these are compared before and after.
 REAL_ETC = ["/etc/nftables.conf", "/etc/network/interfaces", "/etc/systemd/network", "/etc/sysctl.d", "/etc/modules-load.d", "/etc/nftables.d"]
 
@@ -43,8 +56,9 @@ REAL_ETC = ["/etc/nftables.conf", "/etc/network/interfaces", "/etc/systemd/netwo
 # initialise links, as in a container), a fresh /run with networkd's state directory owned by systemd-network, and /etc a
 # private copy of this machine's with every file of the scratch root's etc/ bound over it. Nothing is written to the real
 # /etc. Then the programs in the order of Debian's units: systemd-modules-load.service and systemd-sysctl.service (each
-# given the role's file only: the machine's other files set values outside this namespace), nftables.service (before
-# network-pre.target), then networking: systemd-networkd (it stays in the foreground) or `ifup -a`.
+# given the role's files only: the machine's other files set values outside this namespace), nftables.service (before
+# network-pre.target), then networking: systemd-networkd (it stays in the foreground) or `ifup -a`, then, when the role
+# wrote their files (it enables their units then), dnsmasq and keepalived as Debian's units run them (see below).
 BOOT = r"""
 set -eu
 root=$1 backend=$2
@@ -82,12 +96,34 @@ if [ ! -d "/lib/modules/$release" ] && [ -d "$modules/$release" ]; then
 fi
 cd /
 echo "boot: systemd-modules-load"; /lib/systemd/systemd-modules-load /etc/modules-load.d/layer2-vlan-router.conf
-echo "boot: systemd-sysctl"; /lib/systemd/systemd-sysctl /etc/sysctl.d/90-layer2-vlan-router.conf
+echo "boot: systemd-sysctl"; /lib/systemd/systemd-sysctl /etc/sysctl.d/*-layer2-vlan-router*.conf
 echo "boot: nftables"; nft -f /etc/nftables.conf
 echo "boot: $backend"
 case $backend in
     systemd-networkd) exec /lib/systemd/systemd-networkd ;;
-    ifupdown) exec ifup -a ;;
+    ifupdown)
+        ifup -a
+        # dnsmasq.service is After=network.target, which networking.service (Type=oneshot) reaches once `ifup -a` returned.
+        # Debian's unit runs /usr/share/dnsmasq/systemd-helper (package dnsmasq): ExecStartPre `checkconfig`, then `exec`,
+        # with /etc/default/dnsmasq's CONFIG_DIR and the helper's --local-service; this is its command line, on the
+        # tmpfiles.d directory. dnsmasq forks (Type=forking) and serves until the power off.
+        if [ -e /etc/dnsmasq.d/layer2-vlan-router.conf ]; then
+            echo "boot: dnsmasq"
+            mkdir -p /run/dnsmasq
+            chown dnsmasq:nogroup /run/dnsmasq
+            set -- -7 /etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new --local-service
+            /usr/sbin/dnsmasq --test "$@"
+            /usr/sbin/dnsmasq -x /run/dnsmasq/dnsmasq.pid -u dnsmasq "$@"
+        fi
+        # keepalived.service: After=network-online.target (reached once `ifup -a` returned), ConditionFileNotEmpty,
+        # EnvironmentFile=-/etc/default/keepalived, `keepalived --dont-fork $DAEMON_ARGS` (Type=notify: it stays in the
+        # foreground, here in the background, until the power off).
+        if [ -s /etc/keepalived/keepalived.conf ]; then
+            echo "boot: keepalived"
+            DAEMON_ARGS=
+            [ ! -r /etc/default/keepalived ] || . /etc/default/keepalived
+            /usr/sbin/keepalived --dont-fork $DAEMON_ARGS &
+        fi ;;
 esac
 """
 
@@ -109,13 +145,28 @@ def machine_files(root: Path, backend: str, management: bool) -> None:
     (root / "etc/network/interfaces").write_text("\n".join(stanzas + ["source /etc/network/interfaces.d/*", ""]))
 
 
-def router_vars(root: Path, backend: str, management: bool) -> dict:
+def router_vars(root: Path, backend: str, management: bool, vm3_mac: str) -> dict:
+    """The seed's router; with ifupdown, DHCP on VLAN 1235 too, with vm3's reservation (its address in the seed), and a
+    virtual server whose real server is vm3:8080 (the default TCP check)."""
     extra = {"vlan_router_networkd_trunk_network": "10-eth1.network"} if backend == "systemd-networkd" and management else {}
-    return seed.seed_vars(root, backend, **extra)
+    variables = seed.seed_vars(root, backend, **extra)
+    if backend == "ifupdown":
+        variables["vlan_router_vlans"][1]["dhcp"] = {"hosts": [{"mac": vm3_mac, "ip": "10.1.35.11", "name": "vm3"}]}
+        variables["vlan_router_dns_upstream"] = [seed.INTERNET]  # nothing answers there: no name leaves the lab
+        variables["vlan_router_virtual_servers"] = [
+            {"address": VIP, "port": VIP_PORT, "protocol": "tcp", "real_servers": [{"address": "10.1.35.11", "port": 8080}]}
+        ]
+        for directory in ("run/dnsmasq", "var/lib/misc"):  # the role's pid and lease files, on the machine's disk
+            (root / directory).mkdir(parents=True, exist_ok=True)
+    return variables
 
 
 def power_off(lab) -> None:
-    """What a freshly booted machine has: the trunk and the uplink, down, no address, no VLAN, no table, no forwarding."""
+    """What a freshly booted machine has: the trunk and the uplink, down, no address, no VLAN, no table, no forwarding,
+    no daemon, an empty IPVS table (ip_vs stays loaded, as 8021q does)."""
+    kill_daemons(lab, "router", DAEMONS)
+    wait_for("the daemons' end", lambda: not daemon_pids(lab, "router", DAEMONS), 10)
+    lab.run("router", ["sh", "-c", "[ ! -e /proc/net/ip_vs ] || { ipvsadm -C && sysctl -q -w net.ipv4.vs.conntrack=0; }"])
     vlans = [link["ifname"] for link in lab.ip_json("router", "-d", "link", "show") if link.get("linkinfo", {}).get("info_kind") == "vlan"]
     lines = [f"link del {name}" for name in vlans] + ["addr flush dev eth0", "addr flush dev eth1", "link set eth0 down", "link set eth1 down"]
     lab.run("router", ["ip", "-batch", "-"], input="\n".join(lines) + "\n")
@@ -135,6 +186,8 @@ def powered_off(lab) -> dict:
         "addresses": [a["local"] for link in links if link["ifname"] != "lo" for a in link["addr_info"]],
         "tables": lab.run("router", ["nft", "list", "tables"]).stdout.split(),
         "forwarding": lab.run("router", ["cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/eth0/proxy_arp"]).stdout.split(),
+        "daemons": daemon_pids(lab, "router", DAEMONS),
+        "ipvs": lab.run("router", ["sh", "-c", "[ ! -e /proc/net/ip_vs ] || ipvsadm -Sn"]).stdout.split(),
     }
 
 
@@ -193,6 +246,7 @@ def router(request, tmp_path_factory):
     seed.bridge_vms(lab)
     assert seed.nft_ip_family(lab), "the reboot test needs nf_tables' ip and inet families: run it in the tier's own kernel"
     lab.run("compute1", ["ip", "addr", "add", f"{MANAGEMENT_PEER}/24", "dev", "eth0"])
+    serve(lab, "vm3", 8080)  # the virtual server's real server (the ifupdown boots)
     return Router(lab, tmp_path_factory.mktemp("router-root"), fingerprint(REAL_ETC))
 
 
@@ -200,7 +254,7 @@ def router(request, tmp_path_factory):
 def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, management, tmp_path):
     lab, root = router.lab, router.root
     machine_files(root, backend, management)
-    variables = router_vars(root, backend, management)
+    variables = router_vars(root, backend, management, lab.mac("vm3"))
     inventory = seed.inventory(lab, variables)
     # 1. The role applied (the VMs' default routes too, the first time), unless the last boot's re-run applied the same
     # variables (ifupdown with the management address differs from ifupdown only in the machine's own file); the matrix
@@ -220,7 +274,7 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     stop(router.network)
     router.network = None
     power_off(lab)
-    assert powered_off(lab) == {"vlans": [], "up": [], "addresses": [], "tables": [], "forwarding": ["0", "0"]}
+    assert powered_off(lab) == {"vlans": [], "up": [], "addresses": [], "tables": [], "forwarding": ["0", "0"], "daemons": [], "ipvs": []}
     assert os.path.isdir("/proc/net/vlan")  # 8021q stays loaded (see the module's docstring)
 
     # 3. Boot.
@@ -234,7 +288,19 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
     print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began; {steps}")
 
-    # 4. The same matrix, the management address on the trunk, and a run of the role that changes nothing.
+    # 4. vm3's reserved lease from the booted dnsmasq (it gives vm3 its seed address and gateway back), the internet
+    # through the booted keepalived's virtual server to vm3 (the client's own address reaches it: LVS-NAT), the same
+    # matrix, the management address on the trunk, and a run of the role that changes nothing.
+    if (root / DNSMASQ_CONF).exists():
+        lab.run("vm3", ["ip", "addr", "flush", "dev", "eth0"])
+        script = tmp_path / "udhcpc.sh"
+        script.write_text(UDHCPC_SCRIPT)
+        script.chmod(0o755)
+        lease = dhcp(lab, "vm3", script)
+        assert lease and (lease["ip"], lease["router"]) == ("10.1.35.11", "10.1.35.1"), f"{lease}\n{log.read_text()}"
+    if "vlan_router_virtual_servers" in variables:
+        wait_for("keepalived putting vm3 in IPVS", lambda: live(lab) == {"10.1.35.11": 1}, 60)
+        assert connect(lab, "internet", VIP, VIP_PORT) == seed.INTERNET, log.read_text()
     assert seed.unreachable(lab) == [], log.read_text()
     if management:
         assert seed.pings(lab, "compute1", MANAGEMENT)
