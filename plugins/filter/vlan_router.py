@@ -417,9 +417,7 @@ def _dnsmasq(settings: dict, present: list[dict], paths: dict) -> dict | None:
         except ValueError:
             raise PlanError(f"vlan_router_dns_upstream: {server!r} is not an IP address (the resolvers other names are forwarded to)") from None
     return {"uplink": settings["uplink"], "vlans": served, "upstream": upstream,
-            "pid_file": paths["dnsmasq_pid"], "lease_file": paths["dnsmasq_leases"]} | (
-        # A pair's gateway comes and goes with keepalived: dnsmasq follows the addresses instead of binding those of its start.
-        {"bind_dynamic": True} if settings.get("redundancy") else {})
+            "pid_file": paths["dnsmasq_pid"], "lease_file": paths["dnsmasq_leases"]}
 
 
 # --- the redundant pair: keepalived (VRRP) moves the gateways, conntrackd keeps the connection tables in step ---

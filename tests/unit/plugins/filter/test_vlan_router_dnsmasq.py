@@ -58,7 +58,7 @@ def test_the_file_serves_only_the_vlans_that_ask():
     assert the_plan["dnsmasq"] == {"path": CONF, "interfaces": ["eth1.1237"], "dhcp": ["eth1.1237"],
                                    "dns": [{"interface": "eth1.1237", "address": "10.9.9.10"}, {"interface": "eth1.1237", "address": "2001:db8:35::1"}]}
     text = render(the_plan)
-    assert text.splitlines()[3:10] == ["bind-interfaces", "interface=eth1.1237", "except-interface=eth0", "no-dhcp-interface=eth0",
+    assert text.splitlines()[3:10] == ["bind-dynamic", "interface=eth1.1237", "except-interface=eth0", "no-dhcp-interface=eth0",
                                        "pid-file=/tmp/r/run/dnsmasq/dnsmasq.pid", "dhcp-leasefile=/tmp/r/var/lib/misc/dnsmasq.leases",
                                        "# The router is the VLANs' only DHCP server; names without a dot and private reverse names never leave the router."]
     assert [line for line in text.splitlines() if line.startswith("interface=")] == ["interface=eth1.1237"]

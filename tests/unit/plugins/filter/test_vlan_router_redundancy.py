@@ -252,4 +252,3 @@ def test_dnsmasq_follows_the_gateway_with_bind_dynamic_in_a_pair():
     paired = render(build(vlans=vlans), conf)
     assert "\nbind-dynamic\n" in paired and "bind-interfaces" not in paired
     assert "option:router,10.9.9.10\n" in paired and "option:dns-server,10.9.9.10\n" in paired
-    assert "\nbind-interfaces\n" in render(build(vlans=vlans, pair={}), conf)
