@@ -9,16 +9,11 @@ export PYTHON
 demo: venv
 	$(PYTHON) -m demo
 
-TIERS := lint sanity unit integration kernel
+# The kernel tier runs in the background from the start, beside the host tiers (scripts/test-tiers.sh).
 # Each tier's wall time is printed after it and kept in $(TIMES), which .ci/run prints again at the end.
 TIMES := .cache/tier-times
 test: venv
-	@mkdir -p $(dir $(TIMES)) && : >$(TIMES)
-	@for tier in $(TIERS); do \
-		start=$$(date +%s); \
-		$(MAKE) --no-print-directory $$tier || { echo "tier $$tier: failed after $$(( $$(date +%s) - start )) s" | tee -a $(TIMES); exit 1; }; \
-		echo "tier $$tier: $$(( $$(date +%s) - start )) s" | tee -a $(TIMES); \
-	done
+	@scripts/test-tiers.sh $(TIMES) kernel lint sanity unit integration
 
 system-deps:
 	scripts/system-deps.sh
