@@ -13,9 +13,7 @@ the client's own address in the servers' logs, a dead server out within the chec
 returns, the sorry server when both are down, ipvs_facts showing the kernel's table, a changed weight reloading
 keepalived.
 
-Then the load balancer in a redundant pair (vlan_router_pair_lab's routers r1 and r2, real servers behind the pair's
-gateway 10.1.35.1): the master alone holds the virtual address, on the uplink; r1 loses power during a run of
-requests and the requests succeed again through r2 within the failover bound.
+The load balancer in a redundant pair is test_vlan_router_pair's (the pair's lab carries a virtual server too).
 """
 
 from __future__ import annotations
@@ -23,14 +21,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from itertools import pairwise
 
 import pytest
 
 from tests.kernel import vlan_router_lab as seed
-from tests.kernel import vlan_router_pair_lab as pair
-from tests.support.ansible import ROOT, run_module, run_playbook
-from tests.support.keepalived import holds, kill_daemons, start_keepalived
+from tests.support.ansible import run_module, run_playbook
 
 VIP, PORT = "203.0.113.80", 80
 GATEWAY = "10.1.35.1"
@@ -135,8 +130,9 @@ def on_vlan_1235(lab, servers: dict, gateway: str) -> None:
                                                     f"address add {address}/24 dev eth0.1235\nroute add default via {gateway}\n"))
 
 
-def requests(lab, count: int, pause: float = 0.0) -> list[tuple[float, str | None]]:
-    run = lab.run("internet", [sys.executable, "-c", CLIENT, f"http://{VIP}:{PORT}/", str(count), str(pause)], timeout=count * (pause + 2) + 60)
+def requests(lab, count: int, pause: float = 0.0, url: str = f"http://{VIP}:{PORT}/") -> list[tuple[float, str | None]]:
+    """COUNT requests from the internet: (time, the server's name or None) each."""
+    run = lab.run("internet", [sys.executable, "-c", CLIENT, url, str(count), str(pause)], timeout=count * (pause + 2) + 60)
     return [tuple(json.loads(line)) for line in run.stdout.splitlines()]
 
 
@@ -319,94 +315,3 @@ def test_a_changed_weight_rewrites_the_file_and_reloads_keepalived(balancer):
     wait_for("keepalived giving rs1 weight 3", lambda: live(lab) == {"10.1.35.2": 3, "10.1.35.3": 2}, 20)
     again = play(lab, {**variables, **router_vars(root, rs1_weight=3), "vlan_router_nftables_apply": variables["vlan_router_nftables_apply"]})
     assert again.rc == 0 and again.changed == 0, [r["task"] for r in again.results if r["result"].get("changed")]
-
-
-# --- the load balancer in a redundant pair ---
-
-PAIR_SERVERS = {"rs1": ("10.1.35.21", 8080, 1), "rs2": ("10.1.35.22", 8080, 1)}
-PAIR_GATEWAY = pair.VLANS[1235][1]
-# The pair's failover is timed on the host kernel (bench/router_failover, target 0.5 s); UML is about 12 times slower.
-FAILOVER_BOUND = 10.0
-
-
-def pair_spec() -> dict:
-    """r1 and r2 on the uplink, the sync link and the trunk (as vlan_router_pair_lab), the internet, two real servers."""
-    hosts = {router: {"links": [{"switch": "uplink", "ifname": "eth0", "addresses": [f"{uplink}/24"]},
-                                {"switch": "sync", "ifname": "sync0", "addresses": [f"{sync}/24"]}, {"switch": "trunk", "ifname": "eth1"}]}
-             for router, (uplink, sync, _own, _priority) in pair.ROUTERS.items()}
-    hosts["internet"] = {"links": [{"switch": "uplink", "ifname": "eth0", "addresses": [f"{pair.INTERNET}/24"]}], "routes": [f"{pair.PUBLIC} dev eth0"]}
-    hosts.update({name: {"links": [{"switch": "trunk", "ifname": "eth0"}]} for name in PAIR_SERVERS})
-    return {"switches": ["uplink", "sync", "trunk"], "hosts": hosts}
-
-
-def pair_vars(router: str, root) -> dict:
-    """The pair's variables (its VLANs, gateways and shared uplink address) and one virtual server on the NAT VLAN."""
-    return pair.router_vars(router, root, conntrack_sync=False) | {"vlan_router_virtual_servers": [{
-        "address": VIP, "port": PORT, "scheduler": "rr", "check": CHECK,
-        "real_servers": [{"address": address, "port": port} for address, port, _weight in PAIR_SERVERS.values()]}]}
-
-
-@pytest.fixture(scope="module")
-def pair_balancer(request, tmp_path_factory):
-    """The role on both routers (twice: the second run changes nothing), the real servers, keepalived on r1 then r2."""
-    from tests.lab import Lab
-
-    work = tmp_path_factory.mktemp("lb-pair")
-    lab = Lab(pair_spec()).up()
-    request.addfinalizer(lab.down)
-    on_vlan_1235(lab, PAIR_SERVERS, PAIR_GATEWAY)
-    inventory = pair.inventory(lab, {router: pair_vars(router, work / router) for router in pair.ROUTERS})
-    runs = {name: run_playbook(ROOT / "playbooks" / "vlan_router.yml", inventory, args=["--limit", "routers"]) for name in ("first", "second")}
-    servers = Servers(lab, work, PAIR_SERVERS)
-    for name in PAIR_SERVERS:
-        servers.start(name)
-    start_keepalived(lab, "r1", work / "r1")
-    wait_for("r1 holding the virtual address", lambda: holds(lab, "r1", "eth0", VIP), 30)
-    start_keepalived(lab, "r2", work / "r2")
-    time.sleep(1.0)  # r2 hears r1's adverts and stays backup
-    return lab, work, runs
-
-
-def test_in_a_pair_the_role_runs_on_both_and_the_second_run_changes_nothing(pair_balancer):
-    _lab, work, runs = pair_balancer
-    assert runs["first"].rc == 0, runs["first"].stdout + runs["first"].stderr
-    assert runs["second"].rc == 0 and runs["second"].changed == 0, [(r["host"], r["task"]) for r in runs["second"].results if r["result"].get("changed")]
-    text = (work / "r1" / KEEPALIVED).read_text()
-    assert f"        {VIP}/32 dev eth0\n" in text and f"virtual_server {VIP} {PORT} {{" in text
-
-
-def test_in_a_pair_the_master_alone_holds_the_virtual_address_and_serves_it(pair_balancer):
-    lab, _work, _runs = pair_balancer
-    assert holds(lab, "r1", "eth0", VIP) and not holds(lab, "r2", "eth0", VIP)
-    for router in pair.ROUTERS:  # never a /32 on a VLAN: both routers would answer ARP for it
-        assert not holds(lab, router, "eth1.1235", VIP)
-    answers = [answer for _t, answer in requests(lab, 10)]
-    assert sorted(answers) == ["rs1"] * 5 + ["rs2"] * 5, answers
-    assert lab.neighbour("internet", VIP)["lladdr"] == lab.mac("r1", "eth0")
-
-
-def test_in_a_pair_the_master_dies_during_requests_and_the_backup_serves_them(pair_balancer):
-    lab, _work, _runs = pair_balancer
-    client = lab.popen("internet", [sys.executable, "-c", CLIENT, f"http://{VIP}:{PORT}/", "150", "0.1"], stdout=-1, text=True)
-    time.sleep(3)
-    # A power cut: r1's daemons die without a word and its links go down.
-    died = time.time()
-    kill_daemons(lab, "r1")
-    lab.run("r1", ["ip", "-batch", "-"], input="".join(f"link set {link.ifname} down\n" for link in lab.hosts["r1"].links))
-    answers = [tuple(json.loads(line)) for line in client.stdout]
-    client.wait()
-    before = [answer for started, answer in answers if started < died - 1]
-    assert before and None not in before, before
-    failed = [started for started, answer in answers if answer is None]
-    last_failure = max(failed, default=died)
-    assert last_failure - died <= FAILOVER_BOUND, f"requests failed until {last_failure - died:.1f} s after r1 died (bound {FAILOVER_BOUND} s)"
-    after = [(started, answer) for started, answer in answers if started > last_failure]
-    assert after and {answer for _t, answer in after} == {"rs1", "rs2"}, after
-    # A request whose SYN was lost is retried by TCP and may still succeed, late: the outage is the longest time between
-    # the starts of two answered requests.
-    served = [started for started, answer in answers if answer is not None]
-    gap = max(b - a for a, b in pairwise(served))
-    print(f"load balancer pair: {len(failed)} of {len(answers)} requests failed, the longest time between two answered ones {gap:.2f} s")
-    assert holds(lab, "r2", "eth0", VIP)
-    # keepalived's gratuitous ARP moved the upstream's entry for the virtual address to r2.
-    assert lab.neighbour("internet", VIP)["lladdr"] == lab.mac("r2", "eth0")

@@ -10,12 +10,19 @@ power; the same paths work through r2, vm3's TCP connection through NAT, opened 
 gets the same lease from r2 and resolves its reservation's name at the gateway; r1 comes back and leaves the gateways
 where they are; playbooks/router_handover.yml hands them back without losing a ping; the role's second run
 on both changes nothing. Timing is bench/router_failover's (host kernel): here, UML's slow clock only gets a bound.
+
+The pair is also a load balancer (issue 14, keepalived LVS-NAT): a virtual server on the uplink, vm3 its real server
+behind the NAT VLAN's gateway. Only the master holds the virtual address (a VRRP address on the uplink, never a /32 on a
+VLAN, which both routers would answer ARP for); a run of requests from the internet goes on through r1's power cut and
+succeeds again through r2 within the failover bound.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -24,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.kernel import vlan_router_pair_lab as pair
+from tests.kernel.test_vlan_router_load_balancer import CHECK, CLIENT, Servers, requests
 from tests.kernel.test_vlan_router_services import CONF, SCRIPT, dhcp, lookup
 from tests.support.ansible import ROOT, PlaybookRun, run_playbook
 from tests.support.keepalived import DAEMONS, holds, kill_daemons, start_conntrackd, start_keepalived
@@ -39,6 +47,7 @@ NAT_VLAN = 1235
 VM3 = pair.VMS["vm3"][2]
 GATEWAY = pair.VLANS[NAT_VLAN][1]
 DOMAIN, VM3_NAME = "tenant1.internal", "web1"
+VIP, VIP_PORT, REAL_PORT = "203.0.113.80", 80, 8080  # the virtual server: public, on-link for the upstream, outside VLAN 1234's /26
 
 
 @dataclass
@@ -48,14 +57,18 @@ class Pair:
     inventory: dict
     runs: dict[str, PlaybookRun] = field(default_factory=dict)
     recovered_at: float = 0.0  # when both paths worked through r2 after r1's power cut
+    died_at: float = 0.0  # when r1 lost power
+    requesting: object = None  # the internet's run of requests to the virtual server through the power cut
 
 
-def with_dhcp(variables: dict, vm3_mac: str) -> dict:
-    """The pair's variables with DHCP on the NAT VLAN: vm3's reservation, named in the VLAN's domain (the same on both)."""
+def with_services(variables: dict, vm3_mac: str) -> dict:
+    """The pair's variables with DHCP on the NAT VLAN (vm3's reservation, named in the VLAN's domain) and a virtual server
+    with vm3 as its real server, the same on both."""
     vlans = [vlan | {"dhcp": {"domain": DOMAIN, "hosts": [{"mac": vm3_mac, "ip": VM3, "name": VM3_NAME}]}} if vlan["id"] == NAT_VLAN else vlan
              for vlan in variables["vlan_router_vlans"]]
+    virtual = {"address": VIP, "port": VIP_PORT, "scheduler": "rr", "check": CHECK, "real_servers": [{"address": VM3, "port": REAL_PORT}]}
     # the internet stands for the upstream resolver: nothing answers there, no name leaves the lab
-    return variables | {"vlan_router_vlans": vlans, "vlan_router_dns_upstream": [pair.INTERNET]}
+    return variables | {"vlan_router_vlans": vlans, "vlan_router_dns_upstream": [pair.INTERNET], "vlan_router_virtual_servers": [virtual]}
 
 
 def start_dnsmasq(state: Pair, router: str) -> None:
@@ -124,11 +137,12 @@ def state(request) -> Pair:
     pair.bridge_vms(lab)
     # Adverts of 1 s: inside UML (about 12 times slower) the default 0.1 s lets a busy backup miss three in a row and take
     # the gateways from a live master; the default's timing is bench/router_failover's, on the host kernel.
-    inventory = pair.inventory(lab, {router: with_dhcp(pair.router_vars(router, work / router, advert_interval=ADVERT), lab.mac("vm3"))
+    inventory = pair.inventory(lab, {router: with_services(pair.router_vars(router, work / router, advert_interval=ADVERT), lab.mac("vm3"))
                                      for router in pair.ROUTERS})
     result = Pair(lab, work, inventory)
     result.runs["first"] = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
     assert result.runs["first"].rc == 0, result.runs["first"].stdout + result.runs["first"].stderr
+    Servers(lab, work, {"vm3": (VM3, REAL_PORT, 1)}).start("vm3")  # the virtual server's real server, before keepalived checks it
     # Both start as backup and the first to hear no one takes the gateways: r1 first, and nopreempt keeps them there.
     start_daemons(result, "r1")
     assert until(lambda: all(gateways_of(result, "r1").values()), 15) is not None, (work / "r1/keepalived.log").read_text()
@@ -142,6 +156,17 @@ def test_r1_holds_the_gateways(state):
     assert not any(gateways_of(state, "r2").values()), gateways_of(state, "r2")
     proxy = ["sysctl", "-n", "net.ipv4.conf.eth0.proxy_arp"]
     assert state.lab.run("r1", proxy).stdout.strip() == "1" and state.lab.run("r2", proxy).stdout.strip() == "0"
+
+
+def test_only_the_master_holds_the_virtual_address_and_serves_it(state):
+    lab = state.lab
+    assert f"        {VIP}/32 dev eth0\n" in (state.work / "r1/etc/keepalived/keepalived.conf").read_text()
+    assert holds(lab, "r1", "eth0", VIP) and not holds(lab, "r2", "eth0", VIP)
+    for router in pair.ROUTERS:  # never a /32 on a VLAN: both routers would answer ARP for it
+        assert not holds(lab, router, f"eth1.{NAT_VLAN}", VIP)
+    assert until(lambda: requests(lab, 1, url=f"http://{VIP}:{VIP_PORT}/")[0][1] == "vm3", 15) is not None, "keepalived never put vm3 in IPVS"
+    assert lab.neighbour("internet", VIP)["lladdr"] == lab.mac("r1", "eth0")
+    assert set((state.work / "vm3.log").read_text().split()) == {pair.INTERNET}  # LVS-NAT: vm3 sees the client's own address
 
 
 def test_vm1_and_the_internet_reach_each_other_through_r1(state):
@@ -160,8 +185,12 @@ def test_vm3_gets_its_reserved_lease_with_the_gateway_as_router_and_dns(state):
 def test_r1_loses_power_and_the_same_paths_work_through_r2(state):
     lab = state.lab
     pair.start_tcp(lab, state.work / "tcp")
+    # Requests to the virtual server every 0.1 s through the cut (test_the_virtual_server_answers_through_r2 reads them).
+    state.requesting = lab.popen("internet", [sys.executable, "-c", CLIENT, f"http://{VIP}:{VIP_PORT}/", "150", "0.1"], stdout=-1, text=True)
+    assert json.loads(state.requesting.stdout.readline())[1] == "vm3"
     time.sleep(1.0)  # conntrackd has sent r1's new connection to r2
     # A power cut: the links go down and the daemons die without a word (no priority 0 advert).
+    state.died_at = time.time()
     kill_daemons(lab, "r1", DAEMONS + ("dnsmasq",))
     lab.run("r1", ["ip", "-batch", "-"], input="".join(f"link set {link.ifname} down\n" for link in lab.hosts["r1"].links))
     took = until(lambda: pings(lab, "vm1", pair.INTERNET, wait=1) and pings(lab, "internet", VM1, wait=1), FAILOVER_BOUND)
@@ -181,6 +210,25 @@ def test_the_tcp_connection_opened_before_still_carries_data(state):
     events = pair.tcp_events(log)
     assert not [e for e in events if e[0] == "error"], events[-5:]
     assert events[-1][1] > state.recovered_at + 0.5 and events[-1][1] > time.time() - 0.5, "the connection stopped carrying data"
+
+
+def test_the_virtual_server_answers_through_r2_within_the_failover_bound(state):
+    lab = state.lab
+    answers = [tuple(json.loads(line)) for line in state.requesting.stdout]
+    state.requesting.wait()
+    assert [answer for started, answer in answers if started < state.died_at - 0.5] and None not in [
+        answer for started, answer in answers if started < state.died_at - 0.5]
+    # A request whose SYN was lost is retried by TCP and may still succeed, late.
+    last_failure = max((started for started, answer in answers if answer is None), default=state.died_at)
+    assert last_failure - state.died_at <= FAILOVER_BOUND, f"requests failed until {last_failure - state.died_at:.1f} s after r1 died"
+    after = [answer for started, answer in answers if started > last_failure]
+    assert after and set(after) == {"vm3"}, after
+    served = [started for started, answer in answers if answer is not None and started > state.died_at]
+    print(f"virtual server: {len(answers) - len(served)} of {len(answers)} requests failed; first answer through r2 "
+          f"{min(served) - state.died_at:.2f} s after the cut")
+    assert holds(lab, "r2", "eth0", VIP) and not holds(lab, "r1", "eth0", VIP)
+    # keepalived's gratuitous ARP moved the upstream's entry for the virtual address to r2.
+    assert lab.neighbour("internet", VIP)["lladdr"] == lab.mac("r2", "eth0")
 
 
 def test_after_the_failover_r2_gives_vm3_the_same_lease_and_answers_dns_at_the_gateway(state):
