@@ -19,6 +19,7 @@ import time
 import pytest
 
 from tests.support.ansible import run_playbook
+from tests.support.dnsmasq import start_dnsmasq
 from tests.support.keepalived import holds, kill_daemons, start_conntrackd, start_keepalived, wait_for_address
 
 INTERNET, VM1, VM3 = "198.51.100.1", "203.0.113.11", "10.1.35.11"
@@ -262,18 +263,14 @@ def test_dnsmasq_serves_the_gateway_once_this_router_holds_it(lab):
     assert run_playbook(play, inventory).rc == 0
     conf = root / "r2/etc/dnsmasq.d/layer2-vlan-router.conf"
     assert "\nbind-dynamic\n" in conf.read_text()
-    for directory in ("run/dnsmasq", "var/lib/misc"):
-        (root / "r2" / directory).mkdir(parents=True, exist_ok=True)
-    lab.popen("r2", ["dnsmasq", f"--conf-file={conf}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
-              stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
-    time.sleep(0.5)
+    start_dnsmasq(lab, "r2", root / "r2", ["0.0.0.0:67"])  # DHCP only: the gateway, and DNS on it, are not there yet
     lab.run("r2", ["ip", "addr", "add", f"{NAT_GATEWAY}/24", "dev", "eth1.1235"])  # what keepalived does on becoming master
     for _attempt in range(50):
         answer = lab.run("vm3", ["busybox", "nslookup", "web.tenant.internal", NAT_GATEWAY], check=False, timeout=20).stdout
         if VM3 in answer.split("\n\n", 1)[-1]:
             break
         time.sleep(0.1)
-    assert VM3 in answer.split("\n\n", 1)[-1], answer + (root / "dnsmasq.log").read_text()
+    assert VM3 in answer.split("\n\n", 1)[-1], answer + (root / "r2/dnsmasq.log").read_text()
     script = root / "udhcpc.sh"
     script.write_text('#!/bin/sh\n[ "$1" = bound ] && echo "router=$router dns=$dns" >"$0.lease"\nexit 0\n')
     script.chmod(0o755)

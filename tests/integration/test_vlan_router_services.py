@@ -20,9 +20,10 @@ import time
 import pytest
 
 from tests.support.ansible import run_playbook
+from tests.support.dnsmasq import DNSMASQ_CONF as CONF
+from tests.support.dnsmasq import start_dnsmasq
 
 ROUTER = "10.9.9.10"
-CONF = "etc/dnsmasq.d/layer2-vlan-router.conf"
 FILES = "__vlan_router_files_result"  # config_files, which runs dnsmasq --test on dnsmasq's new file first
 WEB1, WEB2, UNKNOWN = "02:00:00:00:35:02", "02:00:00:00:35:03", "02:00:00:00:35:99"
 VLANS = [
@@ -83,22 +84,6 @@ def services(lab, root, check=False, ok=True, **extra):
     return role(lab, root, "services", check=check, ok=ok, **extra)
 
 
-def start_dnsmasq(lab, root, *listens):
-    """dnsmasq from the rendered file alone, in the foreground (the lab kills it at teardown); ready once it listens on
-    each of (address, port), by default the router's DNS on its VLAN 1235 address."""
-    for directory in ("run/dnsmasq", "var/lib/misc"):
-        (root / directory).mkdir(parents=True, exist_ok=True)
-    daemon = lab.popen("router", ["dnsmasq", f"--conf-file={root / CONF}", "--keep-in-foreground", "--user=root", "--log-facility=-"],
-                       stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
-    wanted = [f"{address}:{port} " if ":" not in address else f"[{address}]:{port} " for address, port in listens or [(ROUTER, 53)]]
-    for _attempt in range(50):
-        bound = lab.run("router", ["ss", "-Hlnu"]).stdout
-        if all(socket in bound for socket in wanted):
-            return daemon
-        time.sleep(0.1)
-    raise AssertionError("dnsmasq did not start: " + (root / "dnsmasq.log").read_text())
-
-
 def dhcp(lab, host, script) -> dict | None:
     """A real DHCP client's lease (what the server gave), or None when no server answered."""
     done = lab.run(host, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "3", "-T", "4", "-s", str(script)], check=False, timeout=30)
@@ -139,7 +124,7 @@ def test_services_check_then_render_then_nothing_to_do(router):
 def test_real_dhcp_dns_and_router_advertisements(router):
     lab, root, script = router
     services(lab, root)
-    start_dnsmasq(lab, root)
+    start_dnsmasq(lab, "router", root, [f"{ROUTER}:53"])
 
     assert dhcp(lab, "web1", script) == {"ip": "10.9.9.2", "mask": "24", "router": ROUTER, "dns": ROUTER, "domain": "tenant1.internal"}
     stranger = dhcp(lab, "stranger", script)
@@ -182,7 +167,7 @@ def test_verify_names_where_dnsmasq_does_not_listen(router):
     lab, root, script = router
     services(lab, root, vlan_router_vlans=[VLANS[0] | {"dhcp": None}])  # an older file: router advertisements on 1235 only
     assert dnsmasq_problems(role(lab, root, "read_facts", "verify", ok=False)) == []  # none runs: the role runs none here
-    old = start_dnsmasq(lab, root, (ROUTER, 53), ("2001:db8:35::1", 53))
+    old = start_dnsmasq(lab, "router", root, [f"{ROUTER}:53", "[2001:db8:35::1]:53"])
     assert dnsmasq_problems(role(lab, root, "read_facts", "verify", ok=False)) == [
         "dnsmasq does not answer DNS on 10.9.6.1 (eth1.1236, UDP port 53)",
         "dnsmasq does not listen for DHCP (UDP port 67): eth1.1235, eth1.1236 get no leases"]
@@ -190,7 +175,7 @@ def test_verify_names_where_dnsmasq_does_not_listen(router):
     services(lab, root)  # the file as asked; a lab without systemd restarts the daemon itself
     old.terminate()
     old.wait(10)
-    start_dnsmasq(lab, root, (ROUTER, 53), ("10.9.6.1", 53), ("2001:db8:35::1", 53))
+    start_dnsmasq(lab, "router", root, [f"{ROUTER}:53", "10.9.6.1:53", "[2001:db8:35::1]:53"])
     run = role(lab, root, "read_facts", "verify", ok=False)
     assert dnsmasq_problems(run) == [] and "eth1.1235 is not VLAN 1235 on eth1" in run.task(VERIFY, by="register")["msg"]  # verify did run
     assert dhcp(lab, "web1", script)["ip"] == "10.9.9.2"

@@ -35,10 +35,10 @@ from tests.integration.test_vlan_router_nat_rules import connect, serve
 from tests.kernel import vlan_router_lab as seed
 from tests.kernel.test_vlan_router_load_balancer import PORT as VIP_PORT
 from tests.kernel.test_vlan_router_load_balancer import VIP, live, wait_for
-from tests.kernel.test_vlan_router_services import CONF as DNSMASQ_CONF
 from tests.kernel.test_vlan_router_services import SCRIPT as UDHCPC_SCRIPT
 from tests.kernel.test_vlan_router_services import dhcp
 from tests.support.ansible import ROOT, run_playbook
+from tests.support.dnsmasq import DNSMASQ_CONF
 from tests.support.keepalived import daemon_pids, kill_daemons
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"

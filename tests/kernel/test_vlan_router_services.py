@@ -13,7 +13,6 @@ Then real clients over the VLANs: busybox udhcpc, busybox nslookup, the kernel's
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -21,9 +20,10 @@ from tests.integration.test_vlan_router_nat_rules import connect, serve, udp_sou
 from tests.integration.test_vlan_router_services import assert_advertised
 from tests.kernel import vlan_router_lab as seed
 from tests.support.ansible import ROOT, run_playbook
+from tests.support.dnsmasq import DNSMASQ_CONF as CONF
+from tests.support.dnsmasq import start_dnsmasq
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
-CONF = "etc/dnsmasq.d/layer2-vlan-router.conf"
 STATIC_PUBLIC, FORWARD_PUBLIC = "198.51.100.50", "198.51.100.51"
 # udhcpc runs this on each event: on "bound" it records what it was given and configures the VM with it.
 SCRIPT = """#!/bin/sh
@@ -51,21 +51,6 @@ def services_vars(root, vm3_mac: str) -> dict:
     }
 
 
-def start_dnsmasq(lab, root):
-    """dnsmasq from the role's file alone, in its own mount namespace with a private /run; ready once it serves DHCP."""
-    for directory in ("run/dnsmasq", "var/lib/misc"):
-        (root / directory).mkdir(parents=True, exist_ok=True)
-    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs /run && exec "$@"', "sh",
-            "dnsmasq", f"--conf-file={root / CONF}", "--keep-in-foreground", "--user=root", "--log-facility=-"]
-    lab.popen("router", argv, stdout=open(root / "dnsmasq.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
-    for _attempt in range(150):
-        bound = lab.run("router", ["ss", "-Hlnu"]).stdout
-        if "10.1.35.1:53 " in bound and ":67 " in bound:
-            return
-        time.sleep(0.2)
-    raise AssertionError("dnsmasq did not start: " + (root / "dnsmasq.log").read_text())
-
-
 @pytest.fixture(scope="module")
 def router(request, tmp_path_factory):
     """The seed's lab with the services: the role's first run, dnsmasq started from its file, the second run."""
@@ -82,7 +67,7 @@ def router(request, tmp_path_factory):
     del inventory["all"]["children"]["vlan_router_clients"]["hosts"]["vm3"]  # its gateway comes with the lease
     runs = {"first": run_playbook(PLAYBOOK, inventory, diff=True)}
     assert runs["first"].rc == 0, runs["first"].stdout[-3000:] + runs["first"].stderr[-2000:]
-    start_dnsmasq(lab, root)
+    start_dnsmasq(lab, "router", root, ["10.1.35.1:53", "0.0.0.0:67"])
     runs["second"] = run_playbook(PLAYBOOK, inventory)
     return lab, root, runs
 
