@@ -9,10 +9,11 @@ export PYTHON
 demo: venv
 	$(PYTHON) -m demo
 
-# The kernel tier runs in the background from the start, beside the host tiers (scripts/test-tiers.sh).
-# Each tier's wall time is printed after it and kept in $(TIMES), which .ci/run prints again at the end.
+# The kernel tier runs in the background from the start (its UML kernel built while the venv installs), beside the host
+# tiers (scripts/test-tiers.sh, which installs both). Each tier's wall time is printed after it and kept in $(TIMES),
+# which .ci/run prints again at the end.
 TIMES := .cache/tier-times
-test: venv
+test:
 	@scripts/test-tiers.sh $(TIMES) kernel lint sanity unit integration
 
 system-deps:
@@ -50,8 +51,9 @@ unit: venv
 integration: venv
 	$(PYTHON) -m pytest tests/integration --junitxml=$(JUNIT)/integration.xml
 
+# Two UML boots side by side, each with half of the test files (tests/kernel/run-halves).
 kernel: venv
-	tests/kernel/run --junitxml=$(JUNIT)/kernel.xml
+	tests/kernel/run-halves $(JUNIT)
 
 # The vlan_router Molecule scenario alone (the kernel tier runs it too, in the same boot as the other kernel tests).
 molecule: venv
