@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from tests.kernel import vlan_router_lab as seed
 from tests.support.ansible import ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
+PAYLOAD = "ansible_layer2.linux.config_files_payload_*"  # where config_files' AnsiballZ payload runs, under the temp directory
 WRITE_FILES = "Write the persistence files and the nftables ruleset"  # the config_files task (register __vlan_router_files_result)
 HELD = 1248  # the VLAN id an operator's interface holds on the trunk in step 4
 EXTRA = [{"id": vid, "addresses": [f"10.2.{vid - 1200}.1/24"]} for vid in range(1240, 1262)]  # 22 more: 25 with the seed's
@@ -101,9 +104,14 @@ def test_killed_before_the_files(lab, root):
 def test_then_the_writer_killed_in_the_middle_leaves_no_file_half_written_and_the_next_run_converges(lab, root):
     assert not (root / "etc/nftables.d").exists(), "the run killed before the files left every file of the 25 VLANs to be written"
     inventory = seed.inventory(lab, variables(root))
+    payloads = set(Path(tempfile.gettempdir()).glob(PAYLOAD))
     watcher = kill_the_writer_at_its_first_file(lab, root / "etc/nftables.d/layer2-vlan-router.nft")
-    killed = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
-    watcher.join()
+    try:
+        killed = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
+        watcher.join()
+    finally:  # the killed module could not remove the directory its AnsiballZ payload ran from
+        for leftover in set(Path(tempfile.gettempdir()).glob(PAYLOAD)) - payloads:
+            shutil.rmtree(leftover, ignore_errors=True)
     # The module's process gone, Ansible reports the router unreachable for that task.
     assert killed.rc != 0 and killed.status("__vlan_router_files_result", "router", by="register") in ("failed", "unreachable"), killed.stdout
     torn = files(root)
