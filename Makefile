@@ -55,7 +55,7 @@ integration: venv
 kernel: venv
 	tests/kernel/run-halves $(JUNIT)
 
-# The vlan_router Molecule scenario alone (the kernel tier runs it too, in the same boot as the other kernel tests).
+# The vlan_router Molecule scenario alone (the kernel tier runs it too, in a UML boot shared with other kernel tests).
 molecule: venv
 	tests/kernel/run -k molecule
 

@@ -123,17 +123,29 @@ class Servers:
         return path.read_text().split() if path.exists() else []
 
 
-def on_vlan_1235(lab, servers: dict, gateway: str) -> None:
-    """Each server host: VLAN 1235 on its trunk cable, its address there, the router (or the pair's gateway) as default route."""
-    for name, (address, _port, _weight) in servers.items():
+def on_vlan_1235(lab) -> None:
+    """Each server host: VLAN 1235 on its trunk cable, its address there, the router as default route."""
+    for name, (address, _port, _weight) in SERVERS.items():
         lab.run(name, ["ip", "-batch", "-"], input=(f"link add link eth0 name eth0.1235 type vlan id 1235\nlink set eth0.1235 up\n"
-                                                    f"address add {address}/24 dev eth0.1235\nroute add default via {gateway}\n"))
+                                                    f"address add {address}/24 dev eth0.1235\nroute add default via {GATEWAY}\n"))
+
+
+def answers_of(lines) -> list[tuple[float, str | None]]:
+    """CLIENT's output, a JSON line per request: (time it started, the server's name or None) each."""
+    return [tuple(json.loads(line)) for line in lines]
 
 
 def requests(lab, count: int, pause: float = 0.0, url: str = f"http://{VIP}:{PORT}/") -> list[tuple[float, str | None]]:
     """COUNT requests from the internet: (time, the server's name or None) each."""
     run = lab.run("internet", [sys.executable, "-c", CLIENT, url, str(count), str(pause)], timeout=count * (pause + 2) + 60)
-    return [tuple(json.loads(line)) for line in run.stdout.splitlines()]
+    return answers_of(run.stdout.splitlines())
+
+
+def outage(answers: list[tuple[float, str | None]], since: float) -> tuple[float, list[str | None]]:
+    """After a death at `since`: how long requests went on failing (from `since` to the start of the last failed one; 0
+    when none failed after it), and the answers to the requests started after that."""
+    last = max([since] + [started for started, answer in answers if answer is None])
+    return last - since, [answer for started, answer in answers if started > last]
 
 
 def ipvs_table(lab) -> dict:
@@ -176,7 +188,7 @@ def balancer(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("lb-root")
     lab = Lab(spec()).up()
     request.addfinalizer(lab.down)
-    on_vlan_1235(lab, SERVERS, GATEWAY)
+    on_vlan_1235(lab)
     variables = router_vars(root)
     variables["vlan_router_nftables_apply"] = seed.nft_ip_family(lab)
     ip_vs = lab.run("router", ["test", "-e", "/proc/net/ip_vs"], check=False).returncode == 0
@@ -276,18 +288,17 @@ def test_a_dead_real_server_is_out_within_the_detection_time_and_back_when_it_re
     lab, _root, _variables, _runs, servers = balancer
     client = lab.popen("internet", [sys.executable, "-c", CLIENT, f"http://{VIP}:{PORT}/", "120", "0.1"], stdout=-1, text=True)
     # Python starts slowly in UML: the death comes after the client's first answers, not after a guessed delay.
-    answers = [tuple(json.loads(client.stdout.readline())) for _first in range(5)]
+    answers = answers_of(client.stdout.readline() for _first in range(5))
     try:
         died = servers.stop("rs2")
-        answers += [tuple(json.loads(line)) for line in client.stdout]
+        answers += answers_of(client.stdout)
         client.wait()
     finally:
         servers.start("rs2")
     assert None not in [answer for _t, answer in answers[:5]], answers[:5]
     # Requests to rs2 fail until keepalived's check finds it dead (none at all when the client was between requests).
-    last_failure = max((started for started, answer in answers if answer is None), default=died)
-    assert last_failure - died <= DETECTION, f"the last request failed {last_failure - died:.1f} s after the death (bound {DETECTION} s)"
-    after = [answer for started, answer in answers if started > max(last_failure, died)]
+    failing, after = outage(answers, died)
+    assert failing <= DETECTION, f"the last request failed {failing:.1f} s after the death (bound {DETECTION} s)"
     assert after and set(after) == {"rs1"}, after
     wait_for("rs2 back in IPVS", lambda: len(live(lab)) == 2, DETECTION + 10)
     assert "rs2" in [answer for _t, answer in requests(lab, 6)]

@@ -19,7 +19,6 @@ succeeds again through r2 within the failover bound.
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.kernel import vlan_router_pair_lab as pair
-from tests.kernel.test_vlan_router_load_balancer import CHECK, CLIENT, Servers, requests
+from tests.kernel.test_vlan_router_load_balancer import CHECK, CLIENT, Servers, answers_of, outage, requests
 from tests.kernel.test_vlan_router_services import SCRIPT, dhcp, lookup
 from tests.support.ansible import ROOT, PlaybookRun, run_playbook
 from tests.support.dnsmasq import start_dnsmasq
@@ -172,7 +171,7 @@ def test_r1_loses_power_and_the_same_paths_work_through_r2(state):
     pair.start_tcp(lab, state.work / "tcp")
     # Requests to the virtual server every 0.1 s through the cut (test_the_virtual_server_answers_through_r2 reads them).
     state.requesting = lab.popen("internet", [sys.executable, "-c", CLIENT, f"http://{VIP}:{VIP_PORT}/", "150", "0.1"], stdout=-1, text=True)
-    assert json.loads(state.requesting.stdout.readline())[1] == "vm3"
+    assert answers_of([state.requesting.stdout.readline()])[0][1] == "vm3"
     time.sleep(1.0)  # conntrackd has sent r1's new connection to r2
     # A power cut: the links go down and the daemons die without a word (no priority 0 advert).
     state.died_at = time.time()
@@ -199,14 +198,13 @@ def test_the_tcp_connection_opened_before_still_carries_data(state):
 
 def test_the_virtual_server_answers_through_r2_within_the_failover_bound(state):
     lab = state.lab
-    answers = [tuple(json.loads(line)) for line in state.requesting.stdout]
+    answers = answers_of(state.requesting.stdout)
     state.requesting.wait()
-    assert [answer for started, answer in answers if started < state.died_at - 0.5] and None not in [
-        answer for started, answer in answers if started < state.died_at - 0.5]
+    before = [answer for started, answer in answers if started < state.died_at - 0.5]
+    assert before and None not in before, before
     # A request whose SYN was lost is retried by TCP and may still succeed, late.
-    last_failure = max((started for started, answer in answers if answer is None), default=state.died_at)
-    assert last_failure - state.died_at <= FAILOVER_BOUND, f"requests failed until {last_failure - state.died_at:.1f} s after r1 died"
-    after = [answer for started, answer in answers if started > last_failure]
+    failing, after = outage(answers, state.died_at)
+    assert failing <= FAILOVER_BOUND, f"requests failed until {failing:.1f} s after r1 died"
     assert after and set(after) == {"vm3"}, after
     served = [started for started, answer in answers if answer is not None and started > state.died_at]
     print(f"virtual server: {len(answers) - len(served)} of {len(answers)} requests failed; first answer through r2 "
