@@ -19,6 +19,7 @@ import time
 import pytest
 
 from tests.support.ansible import run_playbook
+from tests.support.bad_input import assert_unchanged, settle, world
 from tests.support.dnsmasq import start_dnsmasq
 from tests.support.keepalived import holds, kill_daemons, start_conntrackd, start_keepalived, wait_for_address
 
@@ -109,7 +110,13 @@ def lab(make_lab, tmp_path):
 def test_check_mode_then_write_then_nothing_to_do(lab):
     lab, root = lab
     check = pair(lab, root, check=True)
-    assert check.changed and str(root / "r1/etc/keepalived/keepalived.conf") in check.task(FILES, "r1", by="register")["validated"]
+    keepalived_conf = str(root / "r1/etc/keepalived/keepalived.conf")
+    planned = check.task(FILES, "r1", by="register")
+    assert check.changed and keepalived_conf in planned["validated"]
+    # the diff shows the files that would be written, with the content they would have
+    diffs = {item["after_header"]: item["after"] for item in planned["diff"]}
+    assert "vrrp_sync_group layer2_vlan_router" in diffs[keepalived_conf]
+    assert "Sync {" in diffs[str(root / "r1/etc/conntrackd/conntrackd.conf")]
     assert not (root / "r1/etc/keepalived/keepalived.conf").exists()
     first = pair(lab, root)
     # the firewall entry point's config_files writes (and checks) every file; the redundancy entry point's then finds them as planned
@@ -122,22 +129,46 @@ def test_check_mode_then_write_then_nothing_to_do(lab):
     assert f'oifname "eth0" snat to {SHARED}' in nft
     assert f'iifname "eth0" ip daddr {SHARED} ct state new,invalid meta l4proto {{ tcp, udp }} drop' in nft
     assert (root / "r1/usr/local/lib/layer2-linux/vlan-router-notify").stat().st_mode & 0o111
+    # The isolation and NAT tables are the same on both routers: a failover changes no rule.
+    assert (root / "r2/etc/nftables.d/layer2-vlan-router.nft").read_text() == nft
+    # Under a scratch root the daemons are another system's: keepalived.service is left alone.
+    assert first.status("__vlan_router_pair_services", "r1", by="register") == "skipped"
     assert pair(lab, root).changed == 0
 
 
 def test_bad_input_refused_with_nothing_changed(lab):
     lab, root = lab
     pair(lab, root)
-    before = {name: (root / name / "etc/keepalived/keepalived.conf").read_text() for name in ROUTERS}
+    before = world(lab, ROUTERS, files=root)
     cases = {
-        # every refusal is unit-tested (tests/unit/plugins/filter/test_vlan_router_redundancy.py); two through the role:
+        # every refusal is unit-tested (tests/unit/plugins/filter/test_vlan_router_redundancy.py); the issue's through the role:
         "vlan_router_redundancy: priority 255 is out of range 1-254": {"priority": 255},
+        "vlan_router_redundancy: priority 0 is out of range 1-254": {"priority": 0},
+        "vlan_router_redundancy: advert_interval 0.001 is out of range 0.01-40": {"advert_interval": 0.001},
+        "vlan_router_redundancy: advert_interval 41 is out of range 0.01-40": {"advert_interval": 41},
         "vlan_router_redundancy: VLAN 1235 is nat, and without uplink_address": {"uplink_address": None},
     }
     for message, redundancy in cases.items():
         run = pair(lab, root, ok=False, **redundancy)
         assert run.rc != 0 and message in run.stdout, message + "\n" + run.stdout
-    assert {name: (root / name / "etc/keepalived/keepalived.conf").read_text() for name in ROUTERS} == before
+        assert run.changed == 0
+    assert_unchanged(before, world(lab, ROUTERS, files=root))
+
+
+def test_a_gateway_outside_its_subnet_is_refused_before_anything_is_installed(lab):
+    """The main entry point with vlan_router_install_dependencies on: the plan is checked before the packages."""
+    lab, root = lab
+    settle(lab)  # the links' own IPv6 link-local addresses first
+    before = world(lab, ["r1"], files=root)
+    vlans = router_vars("r1", root)["vlan_router_vlans"]
+    vlans[0] = vlans[0] | {"gateway": "203.0.113.100/26"}
+    inventory = lab.inventory(python=sys.executable)
+    inventory["all"]["hosts"]["r1"].update(router_vars("r1", root) | {"vlan_router_vlans": vlans, "vlan_router_install_dependencies": True})
+    run = run_playbook([{"hosts": "r1", "gather_facts": False, "roles": [{"role": "layer2.linux.vlan_router"}]}], inventory)
+    assert run.rc != 0 and "VLAN 1234 gateway: 203.0.113.100/26 is outside the VLAN's own subnet 203.0.113.0/26" in run.stdout, run.stdout
+    assert "__vlan_router_dependencies" not in {record.get("register") for record in run.results}
+    assert run.changed == 0
+    assert_unchanged(before, world(lab, ["r1"], files=root))
 
 
 def test_failover_without_preemption_and_nat_connection_survives(lab):

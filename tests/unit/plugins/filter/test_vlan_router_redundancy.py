@@ -136,6 +136,7 @@ def test_conntrackd_conf_unicast_and_multicast():
 @pytest.mark.parametrize(("pair", "vlans", "message"), [
     ({"priority": 255}, None, "vlan_router_redundancy: priority 255 is out of range 1-254"),
     ({"priority": None}, None, "vlan_router_redundancy: priority is required"),
+    ({"priority": 0}, None, "vlan_router_redundancy: priority 0 is out of range 1-254"),
     ({"advert_interval": 0.001}, None, "vlan_router_redundancy: advert_interval 0.001 is out of range 0.01-40"),
     ({"advert_interval": 41}, None, "advert_interval 41 is out of range 0.01-40"),
     ({"advert_interval": 0.015}, None, "advert_interval 0.015 is not a whole number of centiseconds"),
@@ -162,6 +163,12 @@ def test_conntrackd_conf_unicast_and_multicast():
 def test_refusals_name_the_entry(pair, vlans, message):
     with pytest.raises(PlanError, match=message.replace("(", r"\(").replace(".", r"\.")):
         build(vlans=vlans or (PUBLIC, PRIVATE), pair=PAIR | pair)
+
+
+@pytest.mark.parametrize("bound", [{"priority": 1}, {"priority": 254}, {"advert_interval": 0.01}, {"advert_interval": 40}])
+def test_the_bounds_themselves_are_accepted(bound):
+    instances = build(pair=PAIR | bound)["redundancy"]["instances"]
+    assert instances
 
 
 def test_a_gateway_outside_its_subnet_is_refused_without_a_pair_too():
