@@ -194,6 +194,9 @@ def test_the_tcp_connection_opened_before_still_carries_data(state):
     events = pair.tcp_events(log)
     assert not [e for e in events if e[0] == "error"], events[-5:]
     assert events[-1][1] > state.recovered_at + 0.5 and events[-1][1] > time.time() - 0.5, "the connection stopped carrying data"
+    # r2 carries it from the entry conntrackd copied and the notify script committed (the routers pick up nothing in mid-stream).
+    entries = state.lab.run("r2", ["conntrack", "-L", "-p", "tcp", "--dport", str(pair.TCP_PORT)]).stdout
+    assert f"src={VM3}" in entries and "ESTABLISHED" in entries, entries
 
 
 def test_the_virtual_server_answers_through_r2_within_the_failover_bound(state):

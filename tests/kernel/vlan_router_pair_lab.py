@@ -73,7 +73,10 @@ def stand_in_spec() -> dict:
 
 def spec() -> dict:
     """The pair on a trunk with real 802.1Q (the kernel tier): compute nodes bridge their VMs onto the trunk's VLANs."""
-    hosts = {router: {"links": _router_links(router) + [{"switch": "trunk", "ifname": "eth1"}]} for router in ROUTERS}
+    # No picking up of TCP connections in mid-stream (Linux's nf_conntrack_tcp_loose 1): vm3's connection can survive
+    # r1's death only through conntrackd's copy.
+    hosts = {router: {"links": _router_links(router) + [{"switch": "trunk", "ifname": "eth1"}],
+                      "sysctl": {"net.netfilter.nf_conntrack_tcp_loose": "0"}} for router in ROUTERS}
     hosts["internet"] = _internet()
     for compute in sorted({compute for compute, _vid, _address in VMS.values()}):
         hosts[compute] = {"links": [{"switch": "trunk", "ifname": "eth0"}]}
