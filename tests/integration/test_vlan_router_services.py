@@ -148,11 +148,11 @@ def test_real_dhcp_dns_and_router_advertisements(router):
     asked = upstream_log.read_text()
     assert "query[A] www.example.test from 198.51.100.2" in asked and "tenant1.internal" not in asked, asked
 
-    # Never on the uplink: dnsmasq holds no socket on its addresses (its DHCP socket is a wildcard, so the uplink's
-    # datagrams reach it), and neither a DNS query nor a DHCP discover from the internet gets an answer.
+    # Never on the uplink: dnsmasq holds no socket on its addresses (its DHCP socket, serving two VLANs, is a wildcard
+    # the uplink's datagrams reach too), and neither a DNS query nor a DHCP discover from the internet gets an answer.
     uplink = {a["local"] for a in lab.ip_json("router", "addr", "show", "dev", "eth0")[0]["addr_info"]}
     held = {s.rsplit(":", 1)[0].strip("[]") for s in listening(lab, "router") | listening(lab, "router", tcp=True)}
-    assert f"{ROUTER}" in held and not held & uplink, held
+    assert ROUTER in held and not held & uplink, held
     assert lookup(lab, "internet", "www.example.test", server=UPLINK) == []
     assert dhcp(lab, "internet", script, tries=1) is None
 

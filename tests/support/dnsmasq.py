@@ -24,8 +24,8 @@ DNSMASQ_CONF = "etc/dnsmasq.d/layer2-vlan-router.conf"
 
 def listening(lab, host: str, tcp: bool = False) -> set[str]:
     """The host's UDP sockets (listening TCP ones with tcp) as `ss` prints their local address, less the interface a
-    socket is bound to: 10.1.35.1:53, [2001:db8::1]:53, 0.0.0.0:67 (dnsmasq's DHCP socket is a wildcard: it picks the
-    interfaces it serves itself)."""
+    socket is bound to: 10.1.35.1:53, [2001:db8::1]:53, 0.0.0.0:67 (dnsmasq's DHCP socket: a wildcard, bound to the
+    interface when it serves only one)."""
     sockets = set()
     for line in lab.run(host, ["ss", "-Hlnt" if tcp else "-Hlnu"]).stdout.splitlines():
         fields = line.split()
