@@ -179,6 +179,25 @@ def test_ingress_and_egress_rules_open_exactly_what_they_list(router):
     assert connect(lab, "internet", "203.0.113.11", 8081) is None
 
 
+def test_ingress_rules_govern_static_nat_not_port_forwards(router):
+    """An ingress rule on the VLAN of the static NAT target: from the uplink, the public address takes only what the
+    rules list. A port forward into the same VLAN is open from anywhere, as docs/vlan-router.md says: it is itself the rule."""
+    lab, root = router
+    serve(lab, "internet", 7000)
+    for vm, port in (("vm3", 8080), ("vm3", 22), ("vm5", 22)):
+        serve(lab, vm, port)
+    vlans = seed.seed_vars(root)["vlan_router_vlans"]
+    vlans[1]["ingress"] = [{"proto": "tcp", "ports": [8080]}]  # 1235: vm3 (static NAT) and vm5 (port forward to its 22)
+    apply(lab, root, vlan_router_vlans=vlans)
+
+    assert connect(lab, "internet", STATIC_PUBLIC, 8080) == seed.INTERNET  # listed
+    assert connect(lab, "internet", STATIC_PUBLIC, 22) is None  # not listed
+    assert connect(lab, "internet", FORWARD_PUBLIC, 2222) == seed.INTERNET  # to vm5's port 22, not listed either
+    # Ingress rules are the uplink's: the hairpin from another VLAN, and the VM's own connections out, are as before.
+    assert connect(lab, "vm1", STATIC_PUBLIC, 22) == "203.0.113.11"
+    assert connect(lab, "vm3", seed.INTERNET, 7000) == STATIC_PUBLIC
+
+
 @pytest.mark.parametrize(("extra", "words"), [
     ({"static_nat": [{"public": "198.51.100.60", "private": "10.9.9.2"}]},
      "vlan_router_static_nat[0] (198.51.100.60 -> 10.9.9.2): no VLAN holds the private address 10.9.9.2"),

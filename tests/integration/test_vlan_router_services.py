@@ -3,7 +3,7 @@
 """The vlan_router role's services on the host kernel: the role's `services` entry point renders dnsmasq's file under a
 scratch vlan_router_root (dnsmasq --test checks it first), then the real dnsmasq runs from that file in the router's
 namespace, as a lab without systemd runs it, and real clients talk to it: busybox udhcpc for DHCP, busybox nslookup for
-DNS, the kernel's own SLAAC for router advertisements.
+DNS, the kernel's own SLAAC for router advertisements. The upstream resolver is another dnsmasq on the internet side.
 
 The VLAN sub-interfaces are stood in for by plain interfaces of the same names (eth1.1235 ...), each on its own switch,
 as in test_vlan_router_firewall.py. Every process the test starts is killed when the lab goes down, failed or not.
@@ -20,10 +20,11 @@ import time
 import pytest
 
 from tests.support.ansible import run_playbook
+from tests.support.bad_input import assert_unchanged, settle, world
 from tests.support.dnsmasq import DNSMASQ_CONF as CONF
-from tests.support.dnsmasq import start_dnsmasq
+from tests.support.dnsmasq import listening, start_dnsmasq, start_resolver
 
-ROUTER = "10.9.9.10"
+ROUTER, UPLINK, UPSTREAM = "10.9.9.10", "198.51.100.2", "198.51.100.1"
 FILES = "__vlan_router_files_result"  # config_files, which runs dnsmasq --test on dnsmasq's new file first
 WEB1, WEB2, UNKNOWN = "02:00:00:00:35:02", "02:00:00:00:35:03", "02:00:00:00:35:99"
 VLANS = [
@@ -36,7 +37,7 @@ VLANS = [
 # udhcpc runs this on each event: on "bound" it records what it was given and puts the address on the interface.
 SCRIPT = """#!/bin/sh
 [ "$1" = bound ] || exit 0
-echo "ip=$ip mask=$mask router=$router dns=$dns domain=$domain" >"$0.$interface.lease"
+echo "ip=$ip mask=$mask router=$router dns=$dns domain=$domain lease=$lease" >"$0.$interface.lease"
 ip addr add "$ip/$mask" dev "$interface"
 """
 
@@ -50,15 +51,15 @@ def spec() -> dict:
         "hosts": {
             "router": {
                 "links": [
-                    {"switch": "uplink", "ifname": "eth0", "addresses": ["198.51.100.2/24", "2001:db8:ff::2/64"]},
+                    {"switch": "uplink", "ifname": "eth0", "addresses": [f"{UPLINK}/24", "2001:db8:ff::2/64"]},
                     {"switch": "v1235", "ifname": "eth1.1235", "addresses": VLANS[0]["addresses"]},
                     {"switch": "v1236", "ifname": "eth1.1236", "addresses": VLANS[1]["addresses"]},
                 ],
                 "routes": ["default via 198.51.100.1", "default via 2001:db8:ff::1"],
                 "sysctl": {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"},
             },
-            # Stands for the upstream resolver too: nothing answers there, so no name ever leaves the lab.
-            "internet": {"links": [{"switch": "uplink", "addresses": ["198.51.100.1/24", "2001:db8:ff::1/64"]}]},
+            # The upstream resolver too, where a test starts one (start_resolver): no name ever leaves the lab.
+            "internet": {"links": [{"switch": "uplink", "addresses": [f"{UPSTREAM}/24", "2001:db8:ff::1/64"]}]},
             "web1": vm("v1235", WEB1),
             "stranger": vm("v1235", UNKNOWN),
             "stranger6": vm("v1236", "02:00:00:00:36:99"),
@@ -70,7 +71,7 @@ def role(lab, root, *tasks_from, check=False, ok=True, **extra):
     """The role's task files one after the other in one play (registered results carry over, as in main.yml)."""
     variables = {"vlan_router_trunk": "eth1", "vlan_router_uplink": "eth0", "vlan_router_install_dependencies": False,
                  "vlan_router_persistence": "none", "vlan_router_root": str(root), "vlan_router_vlans": VLANS,
-                 "vlan_router_dns_upstream": ["198.51.100.1"], "vlan_router_ipv6_forwarding": True} | extra
+                 "vlan_router_dns_upstream": [UPSTREAM], "vlan_router_ipv6_forwarding": True} | extra
     play = [{"hosts": "router", "gather_facts": False,
              "tasks": [{"name": f"the role's {name}", "ansible.builtin.include_role": {"name": "layer2.linux.vlan_router", "tasks_from": name}}
                        for name in tasks_from]}]
@@ -84,9 +85,10 @@ def services(lab, root, check=False, ok=True, **extra):
     return role(lab, root, "services", check=check, ok=ok, **extra)
 
 
-def dhcp(lab, host, script) -> dict | None:
-    """A real DHCP client's lease (what the server gave), or None when no server answered."""
-    done = lab.run(host, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "3", "-T", "4", "-s", str(script)], check=False, timeout=30)
+def dhcp(lab, host, script, tries=3) -> dict | None:
+    """A real DHCP client's lease (what the server gave), or None when no server answered `tries` discovers 4 s apart
+    (one is enough where none must answer: dnsmasq answers within milliseconds or never)."""
+    done = lab.run(host, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", str(tries), "-T", "4", "-s", str(script)], check=False, timeout=30)
     lease = script.parent / f"{script.name}.eth0.lease"
     if done.returncode != 0:
         return None
@@ -95,9 +97,9 @@ def dhcp(lab, host, script) -> dict | None:
     return dict(item.split("=", 1) for item in text.split())
 
 
-def lookup(lab, host, name) -> list[str]:
-    """busybox nslookup asked at the router only (never the host's resolver): the names or addresses in the answer."""
-    out = lab.run(host, ["busybox", "nslookup", name, ROUTER], check=False, timeout=20).stdout
+def lookup(lab, host, name, server=ROUTER) -> list[str]:
+    """busybox nslookup asked at the server only (never the host's resolver): the names or addresses in the answer."""
+    out = lab.run(host, ["busybox", "nslookup", name, server], check=False, timeout=20).stdout
     return re.findall(r"^Address:?\s+(\S+)$", out.split("\n\n", 1)[-1], re.M) + re.findall(r"name = (\S+)", out)
 
 
@@ -113,6 +115,8 @@ def test_services_check_then_render_then_nothing_to_do(router):
     lab, root, _script = router
     check = services(lab, root, check=True)
     assert check.task(FILES, by="register")["validated"] == [str(root / CONF)] and not (root / CONF).exists()
+    diff = next(d for d in check.task(FILES, by="register")["diff"] if d["after_header"] == str(root / CONF))
+    assert diff["before"] == "" and f"\ndhcp-host={WEB1},10.9.9.2,web1,12h\n" in diff["after"]  # what it would write, shown
     first = services(lab, root)
     assert first.changed and first.task(FILES, by="register")["validated"] == [str(root / CONF)]
     text = (root / CONF).read_text()
@@ -125,16 +129,32 @@ def test_real_dhcp_dns_and_router_advertisements(router):
     lab, root, script = router
     services(lab, root)
     start_dnsmasq(lab, "router", root, [f"{ROUTER}:53"])
+    # The upstream answers the other names, and every name in the VLAN's domain with a decoy: what the router answers
+    # there is its own.
+    upstream_log = root.parent / "upstream.log"
+    start_resolver(lab, "internet", UPSTREAM, {"example.test": "192.0.2.7", "tenant1.internal": "192.0.2.66"}, upstream_log)
 
-    assert dhcp(lab, "web1", script) == {"ip": "10.9.9.2", "mask": "24", "router": ROUTER, "dns": ROUTER, "domain": "tenant1.internal"}
+    lease = {"ip": "10.9.9.2", "mask": "24", "router": ROUTER, "dns": ROUTER, "domain": "tenant1.internal", "lease": "43200"}  # 12h
+    assert dhcp(lab, "web1", script) == lease
     stranger = dhcp(lab, "stranger", script)
     assert ipaddress.ip_address("10.9.9.100") <= ipaddress.ip_address(stranger["ip"]) <= ipaddress.ip_address("10.9.9.199")
-    assert (stranger["router"], stranger["dns"]) == (ROUTER, ROUTER)
-    assert dhcp(lab, "stranger6", script) is None  # reservations only, and not this MAC
+    assert (stranger["router"], stranger["dns"], stranger["lease"]) == (ROUTER, ROUTER, "43200")
+    assert dhcp(lab, "stranger6", script, tries=1) is None  # reservations only, and not this MAC
 
     assert lookup(lab, "stranger", "web1.tenant1.internal") == ["10.9.9.2"]
     assert lookup(lab, "stranger", "10.9.9.2") == ["web1.tenant1.internal"]
     assert lookup(lab, "stranger", "nothere.tenant1.internal") == []  # local to the router: not forwarded
+    assert lookup(lab, "stranger", "www.example.test") == ["192.0.2.7"]  # forwarded to vlan_router_dns_upstream
+    asked = upstream_log.read_text()
+    assert "query[A] www.example.test from 198.51.100.2" in asked and "tenant1.internal" not in asked, asked
+
+    # Never on the uplink: dnsmasq holds no socket on its addresses (its DHCP socket, serving two VLANs, is a wildcard
+    # the uplink's datagrams reach too), and neither a DNS query nor a DHCP discover from the internet gets an answer.
+    uplink = {a["local"] for a in lab.ip_json("router", "addr", "show", "dev", "eth0")[0]["addr_info"]}
+    held = {s.rsplit(":", 1)[0].strip("[]") for s in listening(lab, "router") | listening(lab, "router", tcp=True)}
+    assert ROUTER in held and not held & uplink, held
+    assert lookup(lab, "internet", "www.example.test", server=UPLINK) == []
+    assert dhcp(lab, "internet", script, tries=1) is None
 
     assert_advertised(lab, "web1", "eth1.1235", "2001:db8:35::/64")
 
@@ -181,10 +201,19 @@ def test_verify_names_where_dnsmasq_does_not_listen(router):
     assert dhcp(lab, "web1", script)["ip"] == "10.9.9.2"
 
 
+def everything(lab, root) -> dict:
+    """What the services entry point could change: every file under the scratch root (type, mode, content), and in the
+    router's namespace its links and addresses, routes, nftables ruleset and the sockets a daemon holds."""
+    return world(lab, ["router"], files=root) | {
+        "routes": lab.ip_json("router", "route", "show", "table", "all"), "ruleset": lab.run("router", ["nft", "list", "ruleset"]).stdout,
+        "sockets": listening(lab, "router") | listening(lab, "router", tcp=True)}
+
+
 def test_bad_input_refused_with_nothing_changed(router):
     lab, root, _script = router
     services(lab, root)
-    before = (root / CONF).read_text()
+    settle(lab)  # the kernel's own late changes (an IPv6 link-local address leaving DAD) are not the role's
+    before = everything(lab, root)
     cases = {
         "VLAN 1235 dhcp: hosts[1] (02:00:00:00:35:03) address 10.9.8.3 is outside the VLAN's subnet 10.9.9.0/24":
             {"hosts": [{"mac": WEB1, "ip": "10.9.9.2"}, {"mac": WEB2, "ip": "10.9.8.3"}]},
@@ -199,7 +228,7 @@ def test_bad_input_refused_with_nothing_changed(router):
         vlans = [VLANS[0] | {"dhcp": VLANS[0]["dhcp"] | dhcp_vars}, VLANS[1]]
         run = services(lab, root, ok=False, vlan_router_vlans=vlans)
         assert run.rc != 0 and message in run.stdout, message + "\n" + run.stdout
-        assert (root / CONF).read_text() == before
+        assert_unchanged(before, everything(lab, root))
 
 
 def test_the_dependencies_task_finds_dnsmasq_installed(tmp_path):
