@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vlan_router role's load balancer end to end: keepalived LVS-NAT in front of a private VLAN, in one lab.
 
-    internet (198.51.100.1) --[uplink]-- eth0 router eth1 --[trunk]--+-- rs1    10.1.35.2:8080  weight 1
-                                                                     +-- rs2    10.1.35.3:8080  weight 2
+    internet (198.51.100.1) --[uplink]-- eth0 router eth1 --[trunk]--+-- rs1    10.1.35.2:8080  weight 1, UDP 9053
+                                                                     +-- rs2    10.1.35.3:8080  weight 2, UDP 9053
                                                                      +-- sorry  10.1.35.99:80   (VLAN 1235, NAT)
 
 The role runs in check mode, for real, and again (changing nothing); the test then starts the real keepalived from the
@@ -11,7 +11,8 @@ file the role wrote (as keepalived.service would, in a private mount namespace w
 root) and real HTTP servers on the real servers, and the internet makes requests to 203.0.113.80:80: split by weight,
 the client's own address in the servers' logs, a dead server out within the check's detection time and back when it
 returns, the sorry server when both are down, ipvs_facts showing the kernel's table, a changed weight reloading
-keepalived.
+keepalived. A UDP service on 203.0.113.80:9053 (sh, persistent, keepalived's UDP_CHECK) answers from the real server
+its client sticks to, and loses that server within the detection time when its UDP answerer stops.
 
 The load balancer in a redundant pair is test_vlan_router_pair's (the pair's lab carries a virtual server too).
 """
@@ -32,6 +33,8 @@ GATEWAY = "10.1.35.1"
 SERVERS = {"rs1": ("10.1.35.2", 8080, 1), "rs2": ("10.1.35.3", 8080, 2), "sorry": ("10.1.35.99", 80, None)}
 CHECK = {"type": "http", "path": "/healthz", "status": 200, "interval": 1, "timeout": 1, "retries": 2}
 DETECTION = CHECK["interval"] * (CHECK["retries"] + 1) + 1  # the issue's bound, in seconds
+UDP_PORT, UDP_PERSISTENCE = 9053, 30
+UDP_CHECK = {"type": "udp", "interval": 1, "timeout": 1, "retries": 2}  # as CHECK: the same DETECTION
 KEEPALIVED = "etc/keepalived/keepalived.conf"
 
 # An HTTP server that answers its name, 200 on /healthz (keepalived's check), and logs each client's address.
@@ -51,6 +54,20 @@ server = http.server.ThreadingHTTPServer(('0.0.0.0', port), Handler)
 print('ready', flush=True)
 server.serve_forever()
 """
+# A UDP server that answers every datagram with its name (keepalived's UDP_CHECK needs no answer) and logs the
+# address of each client that asks "who".
+UDP_SERVER = """
+import socket, sys
+name, port, log = sys.argv[1], int(sys.argv[2]), open(sys.argv[3], 'a', buffering=1)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(('0.0.0.0', port))
+print('ready', flush=True)
+while True:
+    data, client = sock.recvfrom(2048)
+    if data == b'who':
+        log.write(client[0] + '\\n')
+    sock.sendto(name.encode(), client)
+"""
 # Requests from the internet: COUNT of them, a new connection each, every PAUSE seconds; one JSON line each (time, answer).
 CLIENT = """
 import json, sys, time, urllib.request
@@ -63,6 +80,21 @@ for _ in range(count):
         answer = None
     print(json.dumps([started, answer]), flush=True)
     time.sleep(max(0.0, pause - (time.time() - started)))
+"""
+# UDP requests from the internet: COUNT datagrams "who", each from a new socket (a new source port), one JSON line each.
+UDP_CLIENT = """
+import json, socket, sys, time
+address, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for _ in range(count):
+    started = time.time()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(1)
+        try:
+            sock.sendto(b'who', (address, port))
+            answer = sock.recv(2048).decode()
+        except OSError:
+            answer = None
+    print(json.dumps([started, answer]), flush=True)
 """
 
 
@@ -86,6 +118,9 @@ def router_vars(root, rs1_weight: int = 1) -> dict:
             "sorry_server": {"address": SERVERS["sorry"][0], "port": SERVERS["sorry"][1]},
             "real_servers": [{"address": SERVERS["rs1"][0], "port": SERVERS["rs1"][1], "weight": rs1_weight},
                              {"address": SERVERS["rs2"][0], "port": SERVERS["rs2"][1], "weight": SERVERS["rs2"][2]}],
+        }, {
+            "address": VIP, "port": UDP_PORT, "protocol": "udp", "scheduler": "sh", "persistence_timeout": UDP_PERSISTENCE, "check": UDP_CHECK,
+            "real_servers": [{"address": SERVERS[name][0]} for name in ("rs1", "rs2")],
         }],
     }
 
@@ -98,28 +133,31 @@ def play(lab, variables: dict, **kwargs):
 
 
 class Servers:
-    """The real servers' HTTP processes (started, stopped, started again) and their logs."""
+    """The real servers' HTTP and UDP processes (started, stopped, started again) and their logs."""
 
     def __init__(self, lab, root, servers: dict):
         self.lab, self.root, self.servers, self.procs = lab, root, servers, {}
 
-    def start(self, name):
-        """Start the server unless it runs (a test that failed half way may have left it either way)."""
-        if name in self.procs:
+    def start(self, name, udp: bool = False):
+        """Start the server (its UDP answerer: udp) unless it runs (a test that failed half way may have left it either way)."""
+        if (name, udp) in self.procs:
             return
-        address, port, _weight = self.servers[name]
-        proc = self.lab.popen(name, [sys.executable, "-c", SERVER, name, str(port), str(self.root / f"{name}.log")], stdout=-1, text=True)
+        script, port = (UDP_SERVER, UDP_PORT) if udp else (SERVER, self.servers[name][1])
+        proc = self.lab.popen(name, [sys.executable, "-c", script, name, str(port), str(self.log(name, udp))], stdout=-1, text=True)
         assert proc.stdout.readline().strip() == "ready"
-        self.procs[name] = proc
+        self.procs[(name, udp)] = proc
 
-    def stop(self, name) -> float:
-        proc = self.procs.pop(name)
+    def stop(self, name, udp: bool = False) -> float:
+        proc = self.procs.pop((name, udp))
         proc.kill()
         proc.wait()
         return time.time()
 
-    def clients(self, name) -> list[str]:
-        path = self.root / f"{name}.log"
+    def log(self, name, udp: bool = False):
+        return self.root / f"{name}{'.udp' if udp else ''}.log"
+
+    def clients(self, name, udp: bool = False) -> list[str]:
+        path = self.log(name, udp)
         return path.read_text().split() if path.exists() else []
 
 
@@ -141,6 +179,12 @@ def requests(lab, count: int, pause: float = 0.0, url: str = f"http://{VIP}:{POR
     return answers_of(run.stdout.splitlines())
 
 
+def udp_requests(lab, count: int) -> list[tuple[float, str | None]]:
+    """COUNT UDP requests from the internet to the virtual UDP service: (time, the server's name or None) each."""
+    run = lab.run("internet", [sys.executable, "-c", UDP_CLIENT, VIP, str(UDP_PORT), str(count)], timeout=count * 2 + 60)
+    return answers_of(run.stdout.splitlines())
+
+
 def outage(answers: list[tuple[float, str | None]], since: float) -> tuple[float, list[str | None]]:
     """After a death at `since`: how long requests went on failing (from `since` to the start of the last failed one; 0
     when none failed after it), and the answers to the requests started after that."""
@@ -154,15 +198,15 @@ def ipvs_table(lab) -> dict:
     return facts
 
 
-def web_service(facts) -> dict:
-    return next(s for s in facts["services"] if (s["address"], s["port"], s["protocol"]) == (VIP, PORT, "tcp"))
+def service(facts, port: int = PORT, protocol: str = "tcp") -> dict:
+    return next(s for s in facts["services"] if (s["address"], s["port"], s["protocol"]) == (VIP, port, protocol))
 
 
-def live(lab) -> dict[str, int]:
-    """The virtual service's real servers in IPVS now, address -> weight, from ipvsadm (cheap enough to poll in UML;
+def live(lab, port: int = PORT, protocol: str = "TCP") -> dict[str, int]:
+    """A virtual service's real servers in IPVS now, address -> weight, from ipvsadm (cheap enough to poll in UML;
     ipvs_facts is checked against it in its own test)."""
     table = lab.run("router", ["ipvsadm", "-Ln"]).stdout.splitlines()
-    start = next((i for i, line in enumerate(table) if line.startswith(f"TCP  {VIP}:{PORT} ")), None)
+    start = next((i for i, line in enumerate(table) if line.startswith(f"{protocol}  {VIP}:{port} ")), None)
     servers = {}
     for line in table[start + 1:] if start is not None else []:
         if not line.startswith("  ->"):
@@ -200,6 +244,8 @@ def balancer(request, tmp_path_factory):
     servers = Servers(lab, root, SERVERS)
     for name in SERVERS:
         servers.start(name)
+    for name in ("rs1", "rs2"):
+        servers.start(name, udp=True)
     # keepalived as keepalived.service starts it, from the role's file, with its pid files under the role's root (the
     # handler reloads it there); a private mount namespace keeps anything else it writes to /run away from the host's.
     (root / "run").mkdir(exist_ok=True)
@@ -208,7 +254,8 @@ def balancer(request, tmp_path_factory):
     daemon = lab.popen("router", ["unshare", "--mount", "sh", "-c", 'mount -t tmpfs tmpfs /run && exec "$@"', "sh"] + keepalived,
                        stdout=open(root / "keepalived.log", "w"), stderr=-2)  # noqa: SIM115 (the lab owns the process and its file)
     request.addfinalizer(daemon.terminate)  # before the lab goes: keepalived takes its services out of IPVS on the way
-    wait_for("keepalived programming IPVS with both real servers", lambda: len(live(lab)) == 2, 60)
+    wait_for("keepalived programming IPVS with both real servers of each service",
+             lambda: len(live(lab)) == 2 and len(live(lab, UDP_PORT, "UDP")) == 2, 60)
     return lab, root, variables, runs, servers
 
 
@@ -231,7 +278,7 @@ def test_first_run_applies_and_verifies_and_the_second_changes_nothing(balancer)
     assert second.changed == 0, [r["task"] for r in second.results if r["result"].get("changed")]
     text = (root / KEEPALIVED).read_text()
     assert f"virtual_server {VIP} {PORT} {{" in text and "lb_kind NAT" in text and "sorry_server 10.1.35.99 80" in text
-    assert (root / "etc/modules-load.d/layer2-vlan-router.conf").read_text().split("\n")[2:] == ["8021q", "ip_vs", "ip_vs_wrr", ""]
+    assert (root / "etc/modules-load.d/layer2-vlan-router.conf").read_text().split("\n")[2:] == ["8021q", "ip_vs", "ip_vs_sh", "ip_vs_wrr", ""]
     assert (root / "etc/sysctl.d/91-layer2-vlan-router-ipvs.conf").read_text().endswith("net.ipv4.vs.conntrack = 1\n")
 
 
@@ -274,7 +321,7 @@ def test_ipvs_facts_show_the_kernels_table(balancer):
     lab = balancer[0]
     facts = ipvs_table(lab)
     assert facts["available"] and facts["conntrack"] is True
-    web = web_service(facts)
+    web = service(facts)
     assert (web["scheduler"], web["flags"], web["persistence_timeout"]) == ("wrr", [], 0)
     assert sorted((r["address"], r["port"], r["weight"], r["forwarding"]) for r in web["real_servers"]) == [
         ("10.1.35.2", 8080, 1, "masq"), ("10.1.35.3", 8080, 2, "masq")]
@@ -282,6 +329,10 @@ def test_ipvs_facts_show_the_kernels_table(balancer):
     # ipvsadm, the classic tool, agrees.
     assert live(lab) == {r["address"]: r["weight"] for r in web["real_servers"]}
     assert f"TCP  {VIP}:{PORT} wrr" in lab.run("router", ["ipvsadm", "-Ln"]).stdout
+    udp = service(facts, UDP_PORT, "udp")
+    assert (udp["scheduler"], udp["flags"], udp["persistence_timeout"]) == ("sh", ["persistent"], UDP_PERSISTENCE)
+    assert sorted((r["address"], r["port"], r["weight"], r["forwarding"]) for r in udp["real_servers"]) == [
+        ("10.1.35.2", UDP_PORT, 1, "masq"), ("10.1.35.3", UDP_PORT, 1, "masq")]
 
 
 def test_a_dead_real_server_is_out_within_the_detection_time_and_back_when_it_returns(balancer):
@@ -315,6 +366,25 @@ def test_with_every_real_server_dead_the_sorry_server_answers(balancer):
         servers.start("rs1")
         servers.start("rs2")
     wait_for("both real servers back", lambda: sorted(live(lab)) == ["10.1.35.2", "10.1.35.3"], DETECTION + 10)
+
+
+def test_a_udp_service_sticks_to_one_real_server_which_udp_check_takes_out_when_it_stops(balancer):
+    lab, _root, _variables, _runs, servers = balancer
+    answers = [answer for _t, answer in udp_requests(lab, 4)]
+    # sh and persistence: one client, one real server, whatever its source port.
+    assert len(set(answers)) == 1 and answers[0] in ("rs1", "rs2"), answers
+    chosen = answers[0]
+    other = "rs2" if chosen == "rs1" else "rs1"
+    assert servers.clients(chosen, udp=True)[-4:] == [seed.INTERNET] * 4, "NAT keeps the client's address"
+    try:
+        died = servers.stop(chosen, udp=True)
+        wait_for(f"UDP_CHECK taking {chosen} out", lambda: SERVERS[chosen][0] not in live(lab, UDP_PORT, "UDP"), DETECTION + 10)
+        out = time.time() - died
+        # The persistence template of a server taken out no longer holds: the client goes to the other.
+        assert {answer for _t, answer in udp_requests(lab, 2)} == {other}
+    finally:
+        servers.start(chosen, udp=True)
+    assert out <= DETECTION, f"{chosen}'s UDP answerer was out of IPVS {out:.1f} s after it stopped (bound {DETECTION} s)"
 
 
 def test_a_changed_weight_rewrites_the_file_and_reloads_keepalived(balancer):
