@@ -96,6 +96,13 @@ for _ in range(count):
             answer = None
     print(json.dumps([started, answer]), flush=True)
 """
+# One connection to the virtual service held open, idle (the server waits for its request), until stdin closes.
+HOLD = """
+import socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print('connected', flush=True)
+sys.stdin.read()
+"""
 
 
 def spec() -> dict:
@@ -202,18 +209,23 @@ def service(facts, port: int = PORT, protocol: str = "tcp") -> dict:
     return next(s for s in facts["services"] if (s["address"], s["port"], s["protocol"]) == (VIP, port, protocol))
 
 
-def live(lab, port: int = PORT, protocol: str = "TCP") -> dict[str, int]:
-    """A virtual service's real servers in IPVS now, address -> weight, from ipvsadm (cheap enough to poll in UML;
-    ipvs_facts is checked against it in its own test)."""
+def ipvsadm(lab, port: int = PORT, protocol: str = "TCP") -> dict[str, tuple[int, int, int]]:
+    """A virtual service's real servers in IPVS now, address -> (weight, active, inactive connections), as `ipvsadm -Ln`
+    prints them (cheap enough to poll in UML; ipvs_facts is checked against it in its own test)."""
     table = lab.run("router", ["ipvsadm", "-Ln"]).stdout.splitlines()
     start = next((i for i, line in enumerate(table) if line.startswith(f"{protocol}  {VIP}:{port} ")), None)
     servers = {}
     for line in table[start + 1:] if start is not None else []:
         if not line.startswith("  ->"):
             break
-        fields = line.split()
-        servers[fields[1].rsplit(":", 1)[0]] = int(fields[3])
+        _arrow, server, _forward, weight, active, inactive = line.split()
+        servers[server.rsplit(":", 1)[0]] = (int(weight), int(active), int(inactive))
     return servers
+
+
+def live(lab, port: int = PORT, protocol: str = "TCP") -> dict[str, int]:
+    """A virtual service's real servers in IPVS now, address -> weight."""
+    return {address: weight for address, (weight, _active, _inactive) in ipvsadm(lab, port, protocol).items()}
 
 
 def wait_for(what, predicate, seconds: float):
@@ -319,15 +331,29 @@ def test_the_internet_reaches_nothing_else_in_the_private_vlan(balancer):
 
 def test_ipvs_facts_show_the_kernels_table(balancer):
     lab = balancer[0]
-    facts = ipvs_table(lab)
+    # One connection held open through the virtual address: ActiveConn 1 on its real server; the earlier requests'
+    # closed ones are InActConn (TIME_WAIT) for two minutes.
+    hold = lab.popen("internet", [sys.executable, "-c", HOLD, VIP, str(PORT)], stdin=-1, stdout=-1, text=True)
+    try:
+        assert hold.stdout.readline().strip() == "connected"
+        # ipvsadm before and after the module: the counts it read are those of a quiet moment (an entry may expire between).
+        for _attempt in range(3):
+            before, facts, after = ipvsadm(lab), ipvs_table(lab), ipvsadm(lab)
+            if before == after:
+                break
+    finally:
+        hold.stdin.close()
+        hold.wait()
     assert facts["available"] and facts["conntrack"] is True
     web = service(facts)
     assert (web["scheduler"], web["flags"], web["persistence_timeout"]) == ("wrr", [], 0)
     assert sorted((r["address"], r["port"], r["weight"], r["forwarding"]) for r in web["real_servers"]) == [
         ("10.1.35.2", 8080, 1, "masq"), ("10.1.35.3", 8080, 2, "masq")]
     assert web["stats"]["connections"] >= 60
-    # ipvsadm, the classic tool, agrees.
-    assert live(lab) == {r["address"]: r["weight"] for r in web["real_servers"]}
+    # ipvsadm, the classic tool, agrees on the weights and the live connection counts.
+    assert before == after, (before, after)
+    assert {r["address"]: (r["weight"], r["active_connections"], r["inactive_connections"]) for r in web["real_servers"]} == before
+    assert sum(active for _weight, active, _inactive in before.values()) >= 1 and sum(inactive for *_, inactive in before.values()) >= 1, before
     assert f"TCP  {VIP}:{PORT} wrr" in lab.run("router", ["ipvsadm", "-Ln"]).stdout
     udp = service(facts, UDP_PORT, "udp")
     assert (udp["scheduler"], udp["flags"], udp["persistence_timeout"]) == ("sh", ["persistent"], UDP_PERSISTENCE)
