@@ -96,6 +96,29 @@ for _ in range(count):
             answer = None
     print(json.dumps([started, answer]), flush=True)
 """
+# Each target proto:address:port probed at once, a second each: open (connected; for udp, answered), refused (the host
+# said so: RST or port unreachable) or silent (dropped on the way); one JSON object, target -> outcome.
+PROBE = """
+import concurrent.futures, json, socket, sys
+def probe(target):
+    proto, address, port = target.split(':')
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM) as sock:
+        sock.settimeout(1)
+        try:
+            sock.connect((address, int(port)))
+            if proto == 'udp':
+                sock.send(b'who')
+                sock.recv(2048)
+            return 'open'
+        except ConnectionRefusedError:
+            return 'refused'
+        except TimeoutError:
+            return 'silent'
+        except OSError as exc:
+            return str(exc)
+with concurrent.futures.ThreadPoolExecutor(len(sys.argv) - 1) as pool:
+    print(json.dumps(dict(zip(sys.argv[1:], pool.map(probe, sys.argv[1:])))))
+"""
 # One connection to the virtual service held open, idle (the server waits for its request), until stdin closes.
 HOLD = """
 import socket, sys
@@ -320,13 +343,17 @@ def test_the_internet_reaches_nothing_else_in_the_private_vlan(balancer):
     lab = balancer[0]
     if not seed.nft_ip_family(lab):
         pytest.fail("this kernel cannot load the role's isolation filter (no nf_tables ip/inet family)")
-    # With a route to the private subnet through the router, the real server itself is still out of reach.
+    # With a route to the private subnet through the router, the servers themselves are still out of reach: their
+    # services, and a port that no virtual service publishes (where rs1 would refuse), are dropped on the way (silent);
+    # the virtual services, probed the same way, answer.
+    private = ["tcp:10.1.35.2:8080", "tcp:10.1.35.3:8080", "tcp:10.1.35.99:80", "tcp:10.1.35.2:22", f"udp:10.1.35.2:{UDP_PORT}"]
+    public = [f"tcp:{VIP}:{PORT}", f"udp:{VIP}:{UDP_PORT}"]
     lab.run("internet", ["ip", "route", "replace", "10.1.35.0/24", "via", seed.ROUTER_UPLINK])
     try:
-        direct = lab.run("internet", [sys.executable, "-c", CLIENT, "http://10.1.35.2:8080/", "1", "0"]).stdout
-        assert json.loads(direct)[1] is None, direct
+        probed = json.loads(lab.run("internet", [sys.executable, "-c", PROBE] + private + public).stdout)
     finally:
         lab.run("internet", ["ip", "route", "del", "10.1.35.0/24"])
+    assert probed == dict.fromkeys(private, "silent") | dict.fromkeys(public, "open"), probed
 
 
 def test_ipvs_facts_show_the_kernels_table(balancer):
