@@ -299,8 +299,10 @@ def test_check_mode_reports_changes_and_changes_nothing(balancer):
     check = runs["check"]
     assert check.rc == 0, check.stdout + check.stderr
     assert check.recap["router"]["changed"] > 0
-    assert str(root / KEEPALIVED) in check.task("__vlan_router_files_result", "router", by="register")["validated"], \
-        "keepalived -t checked the file in check mode"
+    files = check.task("__vlan_router_files_result", "router", by="register")
+    assert str(root / KEEPALIVED) in files["validated"], "keepalived -t checked the file in check mode"
+    [keepalived] = [d for d in files["diff"] if d["after_header"] == str(root / KEEPALIVED)]
+    assert keepalived["before"] == "" and f"virtual_server {VIP} {PORT} {{" in keepalived["after"].splitlines(), keepalived
     assert runs["written_by_check"] == [] and not runs["ip_vs_loaded_by_check"]
 
 
