@@ -626,9 +626,12 @@ def redundancy(settings: dict, present: list[dict], translations: dict, paths: d
 # --- the load balancer: keepalived's LVS-NAT virtual servers in front of private VLANs ---
 
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "sh", "mh")
-CHECKS = {"http": "HTTP_GET", "tcp": "TCP_CHECK"}
+CHECKS = {"http": "HTTP_GET", "tcp": "TCP_CHECK", "udp": "UDP_CHECK"}
+# The check types each protocol's service can answer; the first is the default. A tcp check of a udp service is
+# allowed: a service that also listens on TCP on the same port (DNS) is checked more surely by a connection.
+PROTOCOL_CHECKS = {"tcp": ("tcp", "http"), "udp": ("udp", "tcp")}
 IPVS_CONNTRACK = "net.ipv4.vs.conntrack"
-CHECK_DEFAULTS = {"type": "tcp", "path": "/", "status": 200, "interval": 1, "timeout": 1, "retries": 2}
+CHECK_DEFAULTS = {"path": "/", "status": 200, "interval": 1, "timeout": 1, "retries": 2}
 
 
 def _seconds(value, where: str, name: str) -> float | int:
@@ -637,11 +640,14 @@ def _seconds(value, where: str, name: str) -> float | int:
     return value
 
 
-def _check(given, where: str) -> dict:
+def _check(given, protocol: str, where: str) -> dict:
     """A virtual server's health check with its defaults: keepalived's checker block and how long a death takes to notice."""
-    check = {**CHECK_DEFAULTS, **{key: value for key, value in dict(given or {}).items() if value is not None}}
+    check = {**CHECK_DEFAULTS, "type": PROTOCOL_CHECKS[protocol][0], **{key: value for key, value in dict(given or {}).items() if value is not None}}
     if check["type"] not in CHECKS:
         raise PlanError(f"{where}: the check type {check['type']!r} is not one of {', '.join(CHECKS)}")
+    if check["type"] not in PROTOCOL_CHECKS[protocol]:
+        raise PlanError(f"{where}: the check type {check['type']!r} cannot check a {protocol} service (every check would fail and take all "
+                        f"its real servers out); use {' or '.join(PROTOCOL_CHECKS[protocol])}")
     retries, status = check["retries"], check["status"]
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
         raise PlanError(f"{where}: check retries {retries!r} is not a count from 0 to 100")
@@ -651,7 +657,9 @@ def _check(given, where: str) -> dict:
         raise PlanError(f"{where}: check path {check['path']!r} does not start with /")
     interval, timeout = _seconds(check["interval"], where, "interval"), _seconds(check["timeout"], where, "timeout")
     # A failed check is retried every interval (delay_before_retry): a dead server is out at most interval * (retries + 1)
-    # after it died (plus the timeout when it stops answering instead of refusing).
+    # after it died (plus the timeout when it stops answering instead of refusing). The udp check sends a datagram and
+    # fails on the ICMP error that comes back (port unreachable: nothing listens; host unreachable: ARP failed, after
+    # about 3 s); silence within the timeout passes, as a UDP service need not answer an unknown datagram.
     return {"checker": CHECKS[check["type"]], "path": str(check["path"]), "status": status, "interval": interval, "timeout": timeout,
             "retries": retries}
 
@@ -688,7 +696,7 @@ def _virtual_servers(settings: dict, present: list[dict], translations: dict) ->
         if (str(address), protocol, port) in seen:
             raise PlanError(f"{where}: the same address, port and protocol as vlan_router_virtual_servers[{seen[(str(address), protocol, port)]}]")
         seen[(str(address), protocol, port)] = index
-        check = _check(entry.get("check"), where)
+        check = _check(entry.get("check"), protocol, where)
 
         real_servers = [_member(networks, server, f"{where} real_servers[{at}]", port, weighted=True)
                         for at, server in enumerate(entry.get("real_servers") or [])]

@@ -33,7 +33,8 @@ def state(lab, root) -> tuple:
      "vlan_router_virtual_servers[0] (203.0.113.80:80/tcp) real_servers[0] 192.0.2.9:8080: 192.0.2.9 is outside every VLAN of the router"),
     ({"port": 70000}, "vlan_router_virtual_servers[0] (203.0.113.80:70000/tcp): port 70000 is out of range 1-65535"),
     ({"scheduler": "fifo"}, "vlan_router_virtual_servers[0] (203.0.113.80:80/tcp): the scheduler 'fifo' is not one of rr, wrr, lc, wlc, sh, mh"),
-    ({"check": {"type": "icmp"}}, "vlan_router_virtual_servers[0] (203.0.113.80:80/tcp): the check type 'icmp' is not one of http, tcp"),
+    ({"check": {"type": "icmp"}}, "vlan_router_virtual_servers[0] (203.0.113.80:80/tcp): the check type 'icmp' is not one of http, tcp, udp"),
+    ({"protocol": "udp"}, "vlan_router_virtual_servers[0] (203.0.113.80:80/udp): the check type 'http' cannot check a udp service"),
 ])
 def test_a_bad_virtual_server_is_refused_naming_it_with_nothing_changed(make_lab, tmp_path, change, words):
     lab = make_lab({"switches": ["uplink", "trunk"],

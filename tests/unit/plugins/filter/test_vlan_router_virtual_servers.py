@@ -76,12 +76,18 @@ def test_the_virtual_address_is_a_32_on_the_first_real_servers_vlan_created_pers
     assert problems(the_plan, facts) == ["eth1.1235 lacks the address 198.51.100.80/32"]
 
 
-def test_defaults_a_tcp_check_every_second_retried_twice_real_server_port_and_weight():
-    the_plan = seed_plan(virtual_servers=[{"address": "198.51.100.80", "port": 53, "protocol": "udp", "real_servers": [{"address": "10.1.36.7"}]}])
-    [vs] = the_plan["load_balancer"]["virtual_servers"]
-    assert (vs["scheduler"], vs["check"]["checker"], vs["check"]["interval"], vs["check"]["retries"]) == ("wrr", "TCP_CHECK", 1, 2)
-    assert vs["real_servers"] == [{"address": "10.1.36.7", "port": 53, "vlan": "eth1.1236", "weight": 1}]
-    assert vs["sorry_server"] is None
+def test_defaults_a_check_of_the_services_protocol_every_second_retried_twice_real_server_port_and_weight():
+    entries = [{"address": "198.51.100.80", "port": 53, "protocol": protocol, "real_servers": [{"address": "10.1.36.7"}]} for protocol in ("udp", "tcp")]
+    udp, tcp = seed_plan(virtual_servers=entries)["load_balancer"]["virtual_servers"]
+    assert (udp["scheduler"], udp["check"]["checker"], udp["check"]["interval"], udp["check"]["retries"]) == ("wrr", "UDP_CHECK", 1, 2)
+    assert tcp["check"]["checker"] == "TCP_CHECK"
+    assert udp["real_servers"] == [{"address": "10.1.36.7", "port": 53, "vlan": "eth1.1236", "weight": 1}]
+    assert udp["sorry_server"] is None
+
+
+def test_a_tcp_check_of_a_udp_service_is_allowed_for_a_service_on_both_as_dns():
+    [vs] = seed_plan(virtual_servers=web(port=53, protocol="udp", check={"type": "tcp"}))["load_balancer"]["virtual_servers"]
+    assert vs["check"]["checker"] == "TCP_CHECK"
 
 
 @pytest.mark.parametrize(("entry", "words"), [
@@ -92,7 +98,10 @@ def test_defaults_a_tcp_check_every_second_retried_twice_real_server_port_and_we
     ({"port": 70000}, "port 70000 is out of range 1-65535"),
     ({"real_servers": [{"address": "10.1.35.2", "port": 65536}]}, "real_servers[0] 10.1.35.2:65536: port 65536 is out of range 1-65535"),
     ({"scheduler": "fifo"}, "vlan_router_virtual_servers[0] (198.51.100.80:80/tcp): the scheduler 'fifo' is not one of rr, wrr, lc, wlc, sh, mh"),
-    ({"check": {"type": "ping"}}, "vlan_router_virtual_servers[0] (198.51.100.80:80/tcp): the check type 'ping' is not one of http, tcp"),
+    ({"check": {"type": "ping"}}, "vlan_router_virtual_servers[0] (198.51.100.80:80/tcp): the check type 'ping' is not one of http, tcp, udp"),
+    ({"protocol": "udp"}, "vlan_router_virtual_servers[0] (198.51.100.80:80/udp): the check type 'http' cannot check a udp service (every check "
+                          "would fail and take all its real servers out); use udp or tcp"),
+    ({"check": {"type": "udp"}}, "vlan_router_virtual_servers[0] (198.51.100.80:80/tcp): the check type 'udp' cannot check a tcp service"),
     ({"protocol": "sctp"}, "the protocol 'sctp' is not tcp or udp"),
     ({"address": "10.1.35.80"}, "the virtual address 10.1.35.80 is inside VLAN 1235's own addresses"),
     ({"address": "2001:db8::80"}, "2001:db8::80 is IPv6"),
@@ -115,7 +124,7 @@ def test_the_same_service_twice_and_a_static_nat_address_are_refused():
         seed_plan(virtual_servers=web() + web())
     with pytest.raises(PlanError, match=r"already a static NAT or port forward's public address"):
         seed_plan(virtual_servers=web(), static_nat=[{"public": "198.51.100.80", "private": "10.1.35.11"}])
-    seed_plan(virtual_servers=web() + web(protocol="udp"))  # another protocol is another service
+    seed_plan(virtual_servers=web() + web(protocol="udp", check={"type": "udp"}))  # another protocol is another service
 
 
 def test_problems_name_ipvs_not_loaded_conntrack_off_and_keepalived_not_running():
@@ -130,7 +139,7 @@ def test_problems_name_ipvs_not_loaded_conntrack_off_and_keepalived_not_running(
 
 
 def test_the_rendered_file_prints_the_plan_and_the_real_keepalived_accepts_it(tmp_path):
-    entries = web(persistence_timeout=300) + web(port=53, protocol="udp", scheduler="mh", check={"type": "tcp", "interval": 0.5, "timeout": 0.25},
+    entries = web(persistence_timeout=300) + web(port=53, protocol="udp", scheduler="mh", check={"type": "udp", "interval": 0.5, "timeout": 0.25},
                                                  sorry_server=None, real_servers=[{"address": "10.1.36.7", "weight": 0}, {"address": "10.1.36.8"}])
     text = render(file_of(seed_plan(virtual_servers=entries), "keepalived.conf.j2"))
     assert "virtual_server 198.51.100.80 80 {\n    delay_loop 1\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n    persistence_timeout 300\n" in text
@@ -138,7 +147,7 @@ def test_the_rendered_file_prints_the_plan_and_the_real_keepalived_accepts_it(tm
     assert "url {\n                path /healthz\n                status_code 200\n            }\n" in text
     assert "connect_timeout 1\n            retry 2\n            delay_before_retry 1\n" in text
     assert "virtual_server 198.51.100.80 53 {\n    delay_loop 0.5\n    lb_algo mh\n    lb_kind NAT\n    protocol UDP\n    real_server 10.1.36.7 53 {" in text
-    assert "TCP_CHECK {\n            connect_timeout 0.25\n" in text
+    assert "UDP_CHECK {\n            connect_timeout 0.25\n            retry 2\n            delay_before_retry 0.5\n        }\n" in text
     keepalived = shutil.which("keepalived") or "/usr/sbin/keepalived"
     path = tmp_path / "keepalived.conf"
     path.write_text(text)
