@@ -262,7 +262,7 @@ def router(request, tmp_path_factory):
     seed.bridge_vms(lab)
     assert seed.nft_ip_family(lab), "the reboot test needs nf_tables' ip and inet families: run it in the tier's own kernel"
     lab.run("compute1", ["ip", "addr", "add", f"{MANAGEMENT_PEER}/24", "dev", "eth0"])
-    serve(lab, "vm3", 8080)  # the virtual server's real server (the ifupdown boots)
+    serve(lab, "vm3", 8080)  # the virtual server's real server
     return Router(lab, tmp_path_factory.mktemp("router-root"), fingerprint(REAL_ETC))
 
 
