@@ -304,13 +304,6 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     seconds = booted(lab, proc, log, management)
     if backend == "ifupdown":
         assert proc.wait(timeout=120) == 0, log.read_text()
-    steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
-    print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began"
-          f"{f'; matrix before the power off {matrix:.1f} s' if matrix else ''}; {steps}")
-    started = next((line.split("links", 1)[1].split() for line in steps if line.startswith("boot: dnsmasq")), None)
-    assert started is not None, log.read_text()
-    if backend == "systemd-networkd":  # the race bind-dynamic is for: dnsmasq started before its VLAN existed
-        assert "eth1.1235" not in started, steps
 
     # 4. vm3's reserved lease from the booted dnsmasq (it gives vm3 its seed address and gateway back), the internet
     # through the booted keepalived's virtual server to vm3 (the client's own address reaches it: LVS-NAT), the same
@@ -323,6 +316,14 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     assert lease and (lease["ip"], lease["router"]) == ("10.1.35.11", "10.1.35.1"), f"{lease}\n{log.read_text()}"
     wait_for("keepalived putting vm3 in IPVS", lambda: live(lab) == {"10.1.35.11": 1}, 60)
     assert connect(lab, "internet", VIP, VIP_PORT) == seed.INTERNET, log.read_text()
+    # The boot's steps, complete once keepalived serves (with networkd it starts after wait-online).
+    steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
+    print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began"
+          f"{f'; matrix before the power off {matrix:.1f} s' if matrix else ''}; {steps}")
+    started = next((line.split("links", 1)[1].split() for line in steps if line.startswith("boot: dnsmasq")), None)
+    assert started is not None, log.read_text()
+    if backend == "systemd-networkd":  # the race bind-dynamic is for: dnsmasq started before its VLAN existed
+        assert "eth1.1235" not in started, steps
     assert seed.unreachable(lab) == [], log.read_text()
     if management:
         assert seed.pings(lab, "compute1", MANAGEMENT)
