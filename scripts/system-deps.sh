@@ -2,7 +2,8 @@
 # Install the Debian packages the demo and the test tiers need (as root), only when one is missing.
 set -eu
 packages=(iproute2 iputils-ping iputils-arping kmod nftables user-mode-linux arp-scan nmap python3-venv git openssh-client openssh-server shellcheck avahi-daemon dnsmasq-base busybox
-    keepalived conntrackd conntrack ipvsadm ifupdown
+    keepalived conntrackd conntrack ipvsadm
+    systemd ifupdown  # the reboot test's boot programs: systemd-networkd(-wait-online), systemd-sysctl, systemd-modules-load; ifup
     linux-source-6.1 flex bison bc make gcc xz-utils)  # the kernel tier's UML kernel build (tests/kernel/build-uml-kernel)
 missing=()
 for p in "${packages[@]}"; do

@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """802.1Q / 802.1ad VLAN interfaces: desired state from parameters, one dump, a field-by-field plan, batched netlink.
 
-Everything is validated and planned before the first change, so a refused task leaves the host as it was.
+Everything is validated and planned before the first change: a task refused then (bad input, the management link)
+leaves the host as it was. A request the kernel refuses while applying (a VLAN id another interface holds on the trunk)
+stops only what depends on it: the task fails naming it after the rest is done, reporting the interfaces as they are
+(PartlyApplied), and a re-run converges.
 Deleting many VLANs takes the kernel's group-delete path: each link is moved to an unused link group, then one
 RTM_DELLINK removes the group (one by one, the kernel spends about 16 ms per deletion).
 """
@@ -30,6 +33,14 @@ DELETE_GROUP_BASE = 0x4C320000  # link groups tried for a group delete; one no l
 
 class VlanError(Exception):
     """A refusal worded for the user; raised before any change unless the kernel itself refuses during apply."""
+
+
+class PartlyApplied(VlanError):
+    """The kernel refused part of the work after the rest was done: the refusal, and the result of what was done."""
+
+    def __init__(self, message: str, result: dict):
+        super().__init__(message)
+        self.result = result
 
 
 # --- parameters -------------------------------------------------------------------------------------------------------
@@ -392,6 +403,7 @@ def set_request(index: int, changes: dict):
 
 def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
     specs = desired_vlans(params)
+    refused = None
     with rt.Rtnl() as nl:
         links, addrs = read_state(nl)
         work = plan(specs, links, addrs, environ)
@@ -403,7 +415,10 @@ def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
             after = {s["name"]: predicted(s, before[s["name"]], work) for s in specs}
             interfaces = [dict(after[s["name"]], state="present") if after[s["name"]] else {"name": s["name"], "state": "absent"} for s in specs]
         elif work["changed"] or work["parents_up"]:
-            apply(nl, work, links)
+            try:
+                apply(nl, work, links)
+            except VlanError as exc:
+                refused = exc
             links, addrs = read_state(nl)
             interfaces = report(links, addrs, specs)
             after = {s["name"]: config_view(f) for s, f in zip_specs(specs, interfaces)}
@@ -413,6 +428,9 @@ def ensure_vlans(params: dict, check_mode: bool = False, environ=None) -> dict:
     created = {s["name"] for s in work["create"]}
     deleted = {link["name"] for link in work["delete"]}
     parents_up = [parent["name"] for parent in work["parents_up"]]
+    if refused is not None:  # what the kernel did: the trunks now up, the interfaces as they are
+        parents_up = [name for name in parents_up if links.get(name, {}).get("up")]
+        raise PartlyApplied(str(refused), {"changed": True, "interfaces": interfaces, "parents_up": parents_up})
     return {
         "changed": bool(changed or parents_up),
         "interfaces": interfaces,

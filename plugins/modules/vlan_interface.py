@@ -16,7 +16,10 @@ description:
     deletions use the kernel's group delete, so a thousand VLANs take about as long as C(ip -batch).
   - Returns, per interface, what C(/proc/net/vlan/NAME) and C(ifconfig) show (VLAN id, protocol, flags, QoS maps, MAC, MTU,
     operstate, addresses, counters).
-  - Everything is checked before the first change; a refused task leaves the host as it was.
+  - Everything is checked before the first change; a task refused then (bad input, the management connection) leaves the
+    host as it was. A request the kernel refuses while applying (a VLAN id another interface already holds on the parent)
+    fails the task naming it after the other VLANs are done; the failed result has RV(interfaces) and RV(parents_up) as
+    they are then, and a re-run converges.
   - Removing or taking down an interface, or removing an address, that carries the current management connection (the
     server address in C(SSH_CONNECTION)) is refused unless O(force=true).
   - When the kernel lacks 802.1Q support the module loads C(8021q) with C(modprobe), or fails saying what to install.
@@ -198,7 +201,7 @@ EXAMPLES = r"""
 RETURN = r"""
 interfaces:
   description: One entry per VLAN of the task, in task order; after the task (in check mode, as it would be, without counters).
-  returned: success
+  returned: success, and when the kernel refused part of the work
   type: list
   elements: dict
   contains:
@@ -255,7 +258,7 @@ parents_up:
       cannot bring a VLAN up on a parent that is down. They appear in the diff with their O(enabled) state.
     - As with C(ip link set PARENT up), the kernel then brings up the parent's other VLANs that are down, unless they
       have O(loose_binding).
-  returned: success
+  returned: success, and when the kernel refused part of the work
   type: list
   elements: str
   sample: ["eth1"]
@@ -265,7 +268,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.layer2.linux.plugins.module_utils._errors import failing_in_words
-from ansible_collections.layer2.linux.plugins.module_utils._vlan import VlanError, ensure_vlans
+from ansible_collections.layer2.linux.plugins.module_utils._vlan import PartlyApplied, VlanError, ensure_vlans
 
 COMMON = {
     "parent": {"type": "str"},
@@ -300,7 +303,10 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("vlans", "vlan_id"), ("vlans", "name")])
     with failing_in_words(module, VlanError, doing="managing VLAN interfaces"):
-        result = ensure_vlans(module.params, check_mode=module.check_mode, environ=os.environ)
+        try:
+            result = ensure_vlans(module.params, check_mode=module.check_mode, environ=os.environ)
+        except PartlyApplied as exc:  # the rest was done: say what the host holds now
+            module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(**result)
 
 

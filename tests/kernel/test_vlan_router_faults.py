@@ -7,7 +7,8 @@
    no file is left half written; the next run converges (changed, then changed=0) and the router passes the
    reachability matrix (one convergence for both kills: each run costs UML seconds);
 4. after a "power off" of the VLANs and the trunk, the kernel refuses one VLAN of 25 halfway through the task (its id is held on the
-   trunk by an interface of another name): the task fails naming it, the other 24 are as asked;
+   trunk by an interface of another name): the task fails naming it and reporting the trunk it brought up, the other
+   24 are as asked;
 5. the variable fixed (the VLAN takes that interface's name), the role converges.
 """
 
@@ -138,10 +139,12 @@ def test_a_vlan_the_kernel_refuses_halfway_fails_naming_it_then_converges(lab, t
     # operator's interface holds VLAN 1248 on the trunk under another name.
     lab.run("router", ["ip", "-batch", "-"], input="".join(f"link del {name}\n" for name in vlans(lab)) + "link set eth1 down\n")
     lab.run("router", ["ip", "link", "add", "link", "eth1", "name", "voice", "type", "vlan", "id", str(HELD)])
+    assert "UP" not in lab.ip_json("router", "link", "show", "dev", "eth1")[0]["flags"]
     refused = run_playbook(PLAYBOOK, seed.inventory(lab, variables(root)), args=["--limit", "routers"])
     assert refused.rc != 0
-    message = refused.task("__vlan_router_vlan_result", "router", by="register")["msg"]
-    assert f"creating eth1.{HELD}" in message and "EEXIST" in message, message
+    result = refused.task("__vlan_router_vlan_result", "router", by="register")
+    assert f"creating eth1.{HELD}" in result["msg"] and "EEXIST" in result["msg"], result["msg"]
+    assert result["changed"] and result["parents_up"] == ["eth1"], result  # the failed task still says what it did
     made = vlans(lab)
     # voice was made down; the kernel brings a parent's VLANs up with it (unless loose_binding), as when the trunk comes up at boot.
     assert made.pop("voice") == (HELD, True, [])

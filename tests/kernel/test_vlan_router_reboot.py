@@ -3,21 +3,23 @@
 """Persistence proven by a reboot: the router comes back from its own files, through the real programs of a Debian boot.
 
 The seed's lab (vlan_router_lab), four boots in a row, each:
-  1. the role applied, its files under a scratch vlan_router_root (the reachability matrix checked after the first run);
-  2. "power off": every VLAN, address, route, forwarding and proxy ARP value and nftables table gone; the trunk and the
-     uplink down (8021q stays loaded: unloading it would delete the compute nodes' VLANs in this same kernel);
+  1. the role applied, its files under a scratch vlan_router_root, and the reachability matrix checked after every run
+     that changed the router (a boot whose variables are the last boot's runs no role before it);
+  2. "power off": every VLAN, address, route, forwarding and proxy ARP value and nftables table gone, the booted daemons
+     killed and IPVS emptied; the trunk and the uplink down (8021q stays loaded: unloading it would delete the compute
+     nodes' VLANs in this same kernel);
   3. "boot", in the router's namespace and a private mount namespace (see BOOT): systemd-modules-load, systemd-sysctl,
-     `nft -f /etc/nftables.conf`, then systemd-networkd or `ifup -a` (then dnsmasq and keepalived as their units run
-     them), the real programs of Debian's packages;
-  4. (ifupdown) vm3 asks for its address again and gets its reservation from the booted dnsmasq, and the internet reaches
-     vm3 through the booted keepalived's virtual server; the reachability matrix again, and a run of the role that
-     changes nothing.
+     `nft -f /etc/nftables.conf`, then systemd-networkd or `ifup -a`, and dnsmasq and keepalived as their units run them,
+     the real programs of Debian's packages;
+  4. vm3 asks for its address again and gets its reservation from the booted dnsmasq, and the internet reaches vm3
+     through the booted keepalived's virtual server; the reachability matrix again, and a run of the role that changes
+     nothing.
 The boots: systemd-networkd with the role's own trunk file; networkd with the management address on the trunk in a
 .network file of the machine's (vlan_router_networkd_trunk_network, the role adds a drop-in); ifupdown; ifupdown with the
 trunk's own stanza carrying the management address. The uplink's address is the machine's too (its own file), so the
-boot brings it back as well. The ifupdown boots (the last two: the role never removes keepalived's file) also have the
-daemons' files: DHCP on VLAN 1235 with a reservation for vm3 (dnsmasq), and a virtual server 203.0.113.80:80 whose real
-server is vm3:8080 (keepalived, IPVS); the power off kills both and empties IPVS, the boot starts them from their files.
+boot brings it back as well. Every boot has the daemons' files: DHCP on VLAN 1235 with a reservation for vm3 (dnsmasq),
+and a virtual server 203.0.113.80:80 whose real server is vm3:8080 (keepalived, IPVS). With networkd, dnsmasq starts
+before networkd has made the VLANs, as at a real boot (the race its `bind-dynamic` is for).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from tests.kernel.test_vlan_router_load_balancer import VIP, live, wait_for
 from tests.kernel.test_vlan_router_services import SCRIPT as UDHCPC_SCRIPT
 from tests.kernel.test_vlan_router_services import dhcp
 from tests.support.ansible import ROOT, run_playbook
-from tests.support.dnsmasq import DNSMASQ_CONF
 from tests.support.keepalived import daemon_pids, kill_daemons
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
@@ -46,9 +47,11 @@ MANAGEMENT, MANAGEMENT_PEER = "192.0.2.2", "192.0.2.11"  # the router's and comp
 BOOTS = [("systemd-networkd", False), ("systemd-networkd", True), ("ifupdown", False), ("ifupdown", True)]
 # What the boot brings back, waited for before the matrix: (interface, address), and the routed prefix.
 ADDRESSES = [("eth0", seed.ROUTER_UPLINK), ("eth1.1234", "203.0.113.1"), ("eth1.1235", "10.1.35.1"), ("eth1.1236", "10.1.36.1")]
-DAEMONS = ("dnsmasq", "keepalived")  # started by the ifupdown boots, killed by every power off
-# The real /etc is never written: these are compared before and after.
-REAL_ETC = ["/etc/nftables.conf", "/etc/network/interfaces", "/etc/systemd/network", "/etc/sysctl.d", "/etc/modules-load.d", "/etc/nftables.d"]
+# What a boot starts, killed by every power off (as the kernel names them: 15 characters, "systemd-network" is networkd).
+DAEMONS = ("systemd-network", "dnsmasq", "keepalived")
+# The real /etc is never written: what the boot binds or reads and what the role could write, compared before and after.
+REAL_ETC = ["/etc/nftables.conf", "/etc/sysconfig", "/etc/network", "/etc/systemd/network", "/etc/sysctl.d", "/etc/modules-load.d",
+            "/etc/nftables.d", "/etc/dnsmasq.d", "/etc/keepalived", "/etc/conntrackd", "/etc/default"]
 
 # Run by `unshare --mount` inside the router's namespace (`ip netns exec` has mounted that namespace's /sys):
 #   sh -c BOOT boot ROOT BACKEND
@@ -57,7 +60,7 @@ REAL_ETC = ["/etc/nftables.conf", "/etc/network/interfaces", "/etc/systemd/netwo
 # private copy of this machine's with every file of the scratch root's etc/ bound over it. Nothing is written to the real
 # /etc. Then the programs in the order of Debian's units: systemd-modules-load.service and systemd-sysctl.service (each
 # given the role's files only: the machine's other files set values outside this namespace), nftables.service (before
-# network-pre.target), then networking: systemd-networkd (it stays in the foreground) or `ifup -a`, then, when the role
+# network-pre.target), then networking: systemd-networkd (it stays in the foreground) or `ifup -a`, and, when the role
 # wrote their files (it enables their units then), dnsmasq and keepalived as Debian's units run them (see below).
 BOOT = r"""
 set -eu
@@ -98,32 +101,46 @@ cd /
 echo "boot: systemd-modules-load"; /lib/systemd/systemd-modules-load /etc/modules-load.d/layer2-vlan-router.conf
 echo "boot: systemd-sysctl"; /lib/systemd/systemd-sysctl /etc/sysctl.d/*-layer2-vlan-router*.conf
 echo "boot: nftables"; nft -f /etc/nftables.conf
+# dnsmasq.service is After=network.target. Debian's unit runs /usr/share/dnsmasq/systemd-helper (package dnsmasq):
+# ExecStartPre `checkconfig`, then `exec`, with /etc/default/dnsmasq's CONFIG_DIR and the helper's --local-service; this
+# is its command line, on the tmpfiles.d directory. dnsmasq forks (Type=forking) and serves until the power off. The
+# step names the links that exist as it starts.
+dnsmasq_service() {
+    [ -e /etc/dnsmasq.d/layer2-vlan-router.conf ] || return 0
+    echo "boot: dnsmasq with the links" $(ls /sys/class/net)
+    mkdir -p /run/dnsmasq
+    chown dnsmasq:nogroup /run/dnsmasq
+    set -- -7 /etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new --local-service
+    /usr/sbin/dnsmasq --test "$@"
+    /usr/sbin/dnsmasq -x /run/dnsmasq/dnsmasq.pid -u dnsmasq "$@"
+}
+# keepalived.service: After=network-online.target, ConditionFileNotEmpty, EnvironmentFile=-/etc/default/keepalived,
+# `keepalived --dont-fork $DAEMON_ARGS` (Type=notify: it stays in the foreground, here in the background, until the
+# power off).
+keepalived_service() {
+    [ -s /etc/keepalived/keepalived.conf ] || return 0
+    echo "boot: keepalived"
+    DAEMON_ARGS=
+    [ ! -r /etc/default/keepalived ] || . /etc/default/keepalived
+    /usr/sbin/keepalived --dont-fork $DAEMON_ARGS &
+}
 echo "boot: $backend"
 case $backend in
-    systemd-networkd) exec /lib/systemd/systemd-networkd ;;
+    systemd-networkd)
+        # network.target follows systemd-networkd.service, which is ready long before networkd has made the VLANs:
+        # dnsmasq starts right after networkd. network-online.target waits for systemd-networkd-wait-online.service.
+        /lib/systemd/systemd-networkd &
+        networkd=$!
+        dnsmasq_service
+        echo "boot: systemd-networkd-wait-online"
+        /lib/systemd/systemd-networkd-wait-online
+        keepalived_service
+        wait $networkd ;;
     ifupdown)
+        # networking.service (Type=oneshot) reaches network.target and network-online.target once `ifup -a` returned.
         ifup -a
-        # dnsmasq.service is After=network.target, which networking.service (Type=oneshot) reaches once `ifup -a` returned.
-        # Debian's unit runs /usr/share/dnsmasq/systemd-helper (package dnsmasq): ExecStartPre `checkconfig`, then `exec`,
-        # with /etc/default/dnsmasq's CONFIG_DIR and the helper's --local-service; this is its command line, on the
-        # tmpfiles.d directory. dnsmasq forks (Type=forking) and serves until the power off.
-        if [ -e /etc/dnsmasq.d/layer2-vlan-router.conf ]; then
-            echo "boot: dnsmasq"
-            mkdir -p /run/dnsmasq
-            chown dnsmasq:nogroup /run/dnsmasq
-            set -- -7 /etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new --local-service
-            /usr/sbin/dnsmasq --test "$@"
-            /usr/sbin/dnsmasq -x /run/dnsmasq/dnsmasq.pid -u dnsmasq "$@"
-        fi
-        # keepalived.service: After=network-online.target (reached once `ifup -a` returned), ConditionFileNotEmpty,
-        # EnvironmentFile=-/etc/default/keepalived, `keepalived --dont-fork $DAEMON_ARGS` (Type=notify: it stays in the
-        # foreground, here in the background, until the power off).
-        if [ -s /etc/keepalived/keepalived.conf ]; then
-            echo "boot: keepalived"
-            DAEMON_ARGS=
-            [ ! -r /etc/default/keepalived ] || . /etc/default/keepalived
-            /usr/sbin/keepalived --dont-fork $DAEMON_ARGS &
-        fi ;;
+        dnsmasq_service
+        keepalived_service ;;
 esac
 """
 
@@ -146,24 +163,23 @@ def machine_files(root: Path, backend: str, management: bool) -> None:
 
 
 def router_vars(root: Path, backend: str, management: bool, vm3_mac: str) -> dict:
-    """The seed's router; with ifupdown, DHCP on VLAN 1235 too, with vm3's reservation (its address in the seed), and a
-    virtual server whose real server is vm3:8080 (the default TCP check)."""
+    """The seed's router, with DHCP on VLAN 1235 too, vm3's reservation (its address in the seed), and a virtual server
+    whose real server is vm3:8080 (the default TCP check)."""
     extra = {"vlan_router_networkd_trunk_network": "10-eth1.network"} if backend == "systemd-networkd" and management else {}
     variables = seed.seed_vars(root, backend, **extra)
-    if backend == "ifupdown":
-        variables["vlan_router_vlans"][1]["dhcp"] = {"hosts": [{"mac": vm3_mac, "ip": "10.1.35.11", "name": "vm3"}]}
-        variables["vlan_router_dns_upstream"] = [seed.INTERNET]  # nothing answers there: no name leaves the lab
-        variables["vlan_router_virtual_servers"] = [
-            {"address": VIP, "port": VIP_PORT, "protocol": "tcp", "real_servers": [{"address": "10.1.35.11", "port": 8080}]}
-        ]
-        for directory in ("run/dnsmasq", "var/lib/misc"):  # the role's pid and lease files, on the machine's disk
-            (root / directory).mkdir(parents=True, exist_ok=True)
+    variables["vlan_router_vlans"][1]["dhcp"] = {"hosts": [{"mac": vm3_mac, "ip": "10.1.35.11", "name": "vm3"}]}
+    variables["vlan_router_dns_upstream"] = [seed.INTERNET]  # nothing answers there: no name leaves the lab
+    variables["vlan_router_virtual_servers"] = [
+        {"address": VIP, "port": VIP_PORT, "protocol": "tcp", "real_servers": [{"address": "10.1.35.11", "port": 8080}]}
+    ]
+    for directory in ("run/dnsmasq", "var/lib/misc"):  # the role's pid and lease files, on the machine's disk
+        (root / directory).mkdir(parents=True, exist_ok=True)
     return variables
 
 
 def power_off(lab) -> None:
     """What a freshly booted machine has: the trunk and the uplink, down, no address, no VLAN, no table, no forwarding,
-    no daemon, an empty IPVS table (ip_vs stays loaded, as 8021q does)."""
+    no daemon (networkd's included), an empty IPVS table (ip_vs stays loaded, as 8021q does)."""
     kill_daemons(lab, "router", DAEMONS)
     wait_for("the daemons' end", lambda: not daemon_pids(lab, "router", DAEMONS), 10)
     lab.run("router", ["sh", "-c", "[ ! -e /proc/net/ip_vs ] || { ipvsadm -C && sysctl -q -w net.ipv4.vs.conntrack=0; }"])
@@ -192,7 +208,7 @@ def powered_off(lab) -> dict:
 
 
 def boot(lab, root: Path, backend: str, log: Path) -> subprocess.Popen:
-    """Start the boot (BOOT) in the router; networkd keeps running until the lab goes down or the next power off."""
+    """Start the boot (BOOT) in the router; with networkd it keeps running until the lab goes down or the next power off."""
     argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", BOOT, "boot", str(root), backend]
     with log.open("w") as out:
         return lab.popen("router", argv, stdout=out, stderr=subprocess.STDOUT)
@@ -246,7 +262,7 @@ def router(request, tmp_path_factory):
     seed.bridge_vms(lab)
     assert seed.nft_ip_family(lab), "the reboot test needs nf_tables' ip and inet families: run it in the tier's own kernel"
     lab.run("compute1", ["ip", "addr", "add", f"{MANAGEMENT_PEER}/24", "dev", "eth0"])
-    serve(lab, "vm3", 8080)  # the virtual server's real server (the ifupdown boots)
+    serve(lab, "vm3", 8080)  # the virtual server's real server
     return Router(lab, tmp_path_factory.mktemp("router-root"), fingerprint(REAL_ETC))
 
 
@@ -258,12 +274,15 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     inventory = seed.inventory(lab, variables)
     # 1. The role applied (the VMs' default routes too, the first time), unless the last boot's re-run applied the same
     # variables (ifupdown with the management address differs from ifupdown only in the machine's own file); the matrix
-    # before any reboot.
+    # after each run that changed the router, before it is powered off.
+    matrix = 0.0
     if variables != router.applied:
         applied = run_playbook(PLAYBOOK, inventory, args=[] if router.applied is None else ["--limit", "routers"])
         assert applied.rc == 0, applied.stdout + applied.stderr
-        if router.applied is None:
-            assert seed.unreachable(lab) == []
+        if applied.changed:
+            start = time.monotonic()
+            assert seed.unreachable(lab) == [], f"after the role's run, before the power off ({backend}, management {management})"
+            matrix = time.monotonic() - start
     router.applied = variables
     assert "8021q" in (root / "etc/modules-load.d/layer2-vlan-router.conf").read_text().split()
     if backend == "systemd-networkd":  # the VLANs hang off the machine's trunk file (a drop-in) or the role's own one
@@ -285,22 +304,26 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     seconds = booted(lab, proc, log, management)
     if backend == "ifupdown":
         assert proc.wait(timeout=120) == 0, log.read_text()
-    steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
-    print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began; {steps}")
 
     # 4. vm3's reserved lease from the booted dnsmasq (it gives vm3 its seed address and gateway back), the internet
     # through the booted keepalived's virtual server to vm3 (the client's own address reaches it: LVS-NAT), the same
     # matrix, the management address on the trunk, and a run of the role that changes nothing.
-    if (root / DNSMASQ_CONF).exists():
-        lab.run("vm3", ["ip", "addr", "flush", "dev", "eth0"])
-        script = tmp_path / "udhcpc.sh"
-        script.write_text(UDHCPC_SCRIPT)
-        script.chmod(0o755)
-        lease = dhcp(lab, "vm3", script)
-        assert lease and (lease["ip"], lease["router"]) == ("10.1.35.11", "10.1.35.1"), f"{lease}\n{log.read_text()}"
-    if "vlan_router_virtual_servers" in variables:
-        wait_for("keepalived putting vm3 in IPVS", lambda: live(lab) == {"10.1.35.11": 1}, 60)
-        assert connect(lab, "internet", VIP, VIP_PORT) == seed.INTERNET, log.read_text()
+    lab.run("vm3", ["ip", "addr", "flush", "dev", "eth0"])
+    script = tmp_path / "udhcpc.sh"
+    script.write_text(UDHCPC_SCRIPT)
+    script.chmod(0o755)
+    lease = dhcp(lab, "vm3", script)
+    assert lease and (lease["ip"], lease["router"]) == ("10.1.35.11", "10.1.35.1"), f"{lease}\n{log.read_text()}"
+    wait_for("keepalived putting vm3 in IPVS", lambda: live(lab) == {"10.1.35.11": 1}, 60)
+    assert connect(lab, "internet", VIP, VIP_PORT) == seed.INTERNET, log.read_text()
+    # The boot's steps, complete once keepalived serves (with networkd it starts after wait-online).
+    steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
+    print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began"
+          f"{f'; matrix before the power off {matrix:.1f} s' if matrix else ''}; {steps}")
+    started = next((line.split("links", 1)[1].split() for line in steps if line.startswith("boot: dnsmasq")), None)
+    assert started is not None, log.read_text()
+    if backend == "systemd-networkd":  # the race bind-dynamic is for: dnsmasq started before its VLAN existed
+        assert "eth1.1235" not in started, steps
     assert seed.unreachable(lab) == [], log.read_text()
     if management:
         assert seed.pings(lab, "compute1", MANAGEMENT)
@@ -310,4 +333,6 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
 
 
 def test_the_real_etc_was_never_written(router):
+    bound = ["/" + str(path.relative_to(router.root)) for path in (router.root / "etc").rglob("*") if path.is_file()]
+    assert [path for path in bound if not any(path == kept or path.startswith(kept + "/") for kept in REAL_ETC)] == []
     assert fingerprint(REAL_ETC) == router.etc_before

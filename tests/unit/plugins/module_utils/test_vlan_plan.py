@@ -1,13 +1,15 @@
 # Copyright: layer2.linux contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""vlan_interface logic without a kernel: parameters and planning against links given as data."""
+"""vlan_interface logic without a kernel: parameters and planning against links given as data, and a kernel that refuses."""
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 
 import pytest
-from ansible_collections.layer2.linux.plugins.module_utils._vlan import OPTIONS, VlanError, desired_vlans, link_changes, plan
+from ansible_collections.layer2.linux.plugins.module_utils import _vlan
+from ansible_collections.layer2.linux.plugins.module_utils._vlan import OPTIONS, PartlyApplied, VlanError, desired_vlans, link_changes, plan
 
 DEFAULTS = dict(dict.fromkeys(OPTIONS), protocol="802.1Q", purge_addresses=False, enabled=True, state="present", replace=False, force=False)
 
@@ -104,3 +106,42 @@ def test_qos_maps_given_are_whole_maps():
     current = link(3, "eth1.10", kind="vlan", parent=2, vid=10, egress_qos_map={1: 3, 2: 4})
     spec = desired_vlans(params(parent="eth1", vlan_id=10, egress_qos_map={"2": 4}))[0]
     assert link_changes(spec, current) == {"egress_qos_map": {1: 0, 2: 4}}
+
+
+class RefusingKernel:
+    """Rtnl as ensure_vlans uses it: accepts a parent's `up` and refuses every creation, as when the id is held (EEXIST)."""
+
+    def __init__(self, links):
+        self.state = {name: dict(entry) for name, entry in links.items()}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def links(self):
+        return list(self.state.values())
+
+    def addresses(self):
+        return []
+
+    def batch(self, requests):
+        results = []
+        for _kind, flags, _payload in requests:
+            if flags & _vlan.rt.NLM_F_CREATE:
+                results.append(_vlan.rt.RtnlError(errno.EEXIST))
+            else:  # the only other request here: bringing the trunk up
+                self.state["eth1"]["up"] = True
+                results.append(None)
+        return results
+
+
+def test_a_creation_the_kernel_refuses_fails_with_what_was_done(monkeypatch):
+    kernel = RefusingKernel({"lo": LINKS["lo"], "eth1": link(2, "eth1", kind="veth", up=False)})
+    monkeypatch.setattr(_vlan.rt, "Rtnl", lambda: kernel)
+    monkeypatch.setattr(_vlan, "ensure_8021q", lambda check_mode: None)
+    with pytest.raises(PartlyApplied) as refused:
+        _vlan.ensure_vlans(params(parent="eth1", vlans=[{"vlan_id": 20}]))
+    assert "creating eth1.20: File exists (EEXIST)" in str(refused.value)
+    assert refused.value.result == {"changed": True, "interfaces": [{"name": "eth1.20", "state": "absent"}], "parents_up": ["eth1"]}
