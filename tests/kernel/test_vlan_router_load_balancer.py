@@ -382,7 +382,7 @@ def test_ipvs_facts_show_the_kernels_table(balancer):
     # ipvsadm, the classic tool, agrees on the weights and the live connection counts.
     assert before == after, (before, after)
     assert {r["address"]: (r["weight"], r["active_connections"], r["inactive_connections"]) for r in web["real_servers"]} == before
-    assert sum(active for _weight, active, _inactive in before.values()) >= 1 and sum(inactive for *_, inactive in before.values()) >= 1, before
+    assert sum(active for _weight, active, _inactive in before.values()) >= 1 and sum(inactive for _weight, _active, inactive in before.values()) >= 1, before
     assert f"TCP  {VIP}:{PORT} wrr" in lab.run("router", ["ipvsadm", "-Ln"]).stdout
     udp = service(facts, UDP_PORT, "udp")
     assert (udp["scheduler"], udp["flags"], udp["persistence_timeout"]) == ("sh", ["persistent"], UDP_PERSISTENCE)
