@@ -8,8 +8,11 @@ reservation for vm3 on NAT VLAN 1235), keepalived, conntrackd and dnsmasq starte
 the gateways and both directions work through it, vm3's DHCP lease names the gateway as router and DNS server; r1 loses
 power; the same paths work through r2, vm3's TCP connection through NAT, opened before, still carries data, and vm3
 gets the same lease from r2 and resolves its reservation's name at the gateway; r1 comes back and leaves the gateways
-where they are; playbooks/router_handover.yml hands them back without losing a ping; the role's second run
-on both changes nothing. Timing is bench/router_failover's (host kernel): here, UML's slow clock only gets a bound.
+where they are (a real boot: r1 is persisted with ifupdown, and its power off removes everything the role made; the
+boot rebuilds it from its files with Debian's programs, tests/kernel/boot.py, conntrackd and keepalived's VRRP started
+as their units start them, and r1's conntrackd holds r2's connections); playbooks/router_handover.yml hands them
+back without losing a ping; the role's second run on both changes nothing. Timing is bench/router_failover's (host
+kernel): here, UML's slow clock only gets a bound.
 
 The pair is also a load balancer (issue 14, keepalived LVS-NAT): a virtual server on the uplink, vm3 its real server
 behind the NAT VLAN's gateway. Only the master holds the virtual address (a VRRP address on the uplink, never a /32 on a
@@ -29,12 +32,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.kernel import boot
 from tests.kernel import vlan_router_pair_lab as pair
 from tests.kernel.test_vlan_router_load_balancer import CHECK, CLIENT, Servers, answers_of, outage, requests
 from tests.kernel.test_vlan_router_services import SCRIPT, dhcp, lookup
 from tests.support.ansible import ROOT, PlaybookRun, run_playbook
 from tests.support.dnsmasq import start_dnsmasq
-from tests.support.keepalived import DAEMONS, holds, kill_daemons, start_conntrackd, start_keepalived
+from tests.support.keepalived import DAEMONS, daemon_pids, holds, kill_daemons, start_conntrackd, start_keepalived
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
 HANDOVER = ROOT / "playbooks" / "router_handover.yml"
@@ -46,6 +50,8 @@ PING_INTERVAL = 0.05  # seconds between the pings of the handover: about 12 time
 NAT_VLAN = 1235
 VM3 = pair.VMS["vm3"][2]
 GATEWAY = pair.VLANS[NAT_VLAN][1]
+BOOTED = "r1"  # persisted with ifupdown: it comes back from its files through a real boot
+BOOT_LINKS = ["eth0", "eth1", "sync0"]
 DOMAIN, VM3_NAME = "tenant1.internal", "web1"
 VIP, VIP_PORT, REAL_PORT = "203.0.113.80", 80, 8080  # the virtual server: public, on-link for the upstream, outside VLAN 1234's /26
 
@@ -69,6 +75,32 @@ def with_services(variables: dict, vm3_mac: str) -> dict:
     virtual = {"address": VIP, "port": VIP_PORT, "scheduler": "rr", "check": CHECK, "real_servers": [{"address": VM3, "port": REAL_PORT}]}
     # the internet stands for the upstream resolver: nothing answers there, no name leaves the lab
     return variables | {"vlan_router_vlans": vlans, "vlan_router_dns_upstream": [pair.INTERNET], "vlan_router_virtual_servers": [virtual]}
+
+
+def machine_files(root: Path, router: str) -> None:
+    """The booted router's own network configuration (not the role's): its uplink and sync addresses, as the lab gives them."""
+    uplink, sync, _own, _priority = pair.ROUTERS[router]
+    (root / "etc/network").mkdir(parents=True, exist_ok=True)
+    stanzas = ["auto lo", "iface lo inet loopback", "", "auto eth0", "iface eth0 inet static", f"    address {uplink}/24", "",
+               "auto sync0", "iface sync0 inet static", f"    address {sync}/24", "", "source /etc/network/interfaces.d/*", ""]
+    (root / "etc/network/interfaces").write_text("\n".join(stanzas))
+
+
+def router_vars(lab, work: Path, router: str) -> dict:
+    variables = with_services(pair.router_vars(router, work / router, advert_interval=ADVERT), lab.mac("vm3"))
+    if router == BOOTED:
+        machine_files(work / router, router)
+        variables["vlan_router_persistence"] = "ifupdown"
+    return variables
+
+
+def booted_cmdlines(lab, router: str) -> dict[str, list[list[str]]]:
+    """The command lines of the router's keepalived and conntrackd processes, by name."""
+    out = {}
+    for pid in daemon_pids(lab, router, DAEMONS):
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+        out.setdefault(name, []).append(Path(f"/proc/{pid}/cmdline").read_text().rstrip("\0").split("\0"))
+    return out
 
 
 def start_daemons(state: Pair, router: str) -> None:
@@ -121,8 +153,7 @@ def state(request) -> Pair:
     pair.bridge_vms(lab)
     # Adverts of 1 s: inside UML (about 12 times slower) the default 0.1 s lets a busy backup miss three in a row and take
     # the gateways from a live master; the default's timing is bench/router_failover's, on the host kernel.
-    inventory = pair.inventory(lab, {router: with_services(pair.router_vars(router, work / router, advert_interval=ADVERT), lab.mac("vm3"))
-                                     for router in pair.ROUTERS})
+    inventory = pair.inventory(lab, {router: router_vars(lab, work, router) for router in pair.ROUTERS})
     result = Pair(lab, work, inventory)
     result.runs["first"] = run_playbook(PLAYBOOK, inventory, args=["--limit", "routers"])
     assert result.runs["first"].rc == 0, result.runs["first"].stdout + result.runs["first"].stderr
@@ -226,12 +257,45 @@ def test_after_the_failover_r2_gives_vm3_the_same_lease_and_answers_dns_at_the_g
     assert lookup(state.lab, "vm3", VM3, GATEWAY) == [f"{VM3_NAME}.{DOMAIN}"]
 
 
-def test_r1_comes_back_and_does_not_take_the_gateways(state):
-    lab = state.lab
-    lab.run("r1", ["ip", "-batch", "-"], input="".join(f"link set {link.ifname} up\n" for link in lab.hosts["r1"].links))
-    start_daemons(state, "r1")
+def test_r1_comes_back_from_its_files_through_a_real_boot_and_does_not_take_the_gateways(state):
+    lab, root = state.lab, state.work / BOOTED
+    # Powered off: nothing of what the role made survives (the VLANs, every address, the tables, forwarding; the
+    # daemons died at the cut), and /run, a tmpfs, is empty (conntrackd's lock and socket under the root go too).
+    boot.power_off(lab, BOOTED, BOOT_LINKS)
+    assert boot.powered_off(lab, BOOTED) == boot.POWERED_OFF
+    shutil.rmtree(root / "run")
+    for directory in ("run/lock", "run/dnsmasq"):
+        (root / directory).mkdir(parents=True)
+    log = state.work / "boot.log"
+    start = time.monotonic()
+    proc = boot.boot(lab, BOOTED, root, "ifupdown", log)
+    assert proc.wait(timeout=180) == 0, log.read_text()
+    uplink, sync, own, _priority = pair.ROUTERS[BOOTED]
+    wanted = {("eth0", uplink), ("sync0", sync)} | {(f"eth1.{vid}", address) for vid, address in own.items()}
+    held = {(link["ifname"], a["local"]) for link in lab.ip_json(BOOTED, "addr", "show") for a in link["addr_info"]}
+    assert wanted <= held, f"missing {sorted(wanted - held)}:\n{log.read_text()}"
+    assert [step.split(" with the links")[0] for step in boot.steps(log)] == [
+        "boot: systemd-modules-load", "boot: systemd-sysctl", "boot: nftables", "boot: conntrackd", "boot: ifupdown", "boot: dnsmasq",
+        "boot: keepalived"], log.read_text()
+    # keepalived and conntrackd run from /etc as Debian's units start them (the boot's /etc: the role's files bound there).
+    cmdlines = booted_cmdlines(lab, BOOTED)
+    assert cmdlines.get("conntrackd") == [["/usr/sbin/conntrackd", "-C", "/etc/conntrackd/conntrackd.conf"]], cmdlines
+    assert ["/usr/sbin/keepalived", "--dont-fork"] in cmdlines.get("keepalived", []), cmdlines
     time.sleep(5 * ADVERT)  # r1, with the higher priority, hears r2's adverts and stays backup (preempt: false)
-    assert all(gateways_of(state, "r2").values()) and not any(gateways_of(state, "r1").values())
+    assert all(gateways_of(state, "r2").values()) and not any(gateways_of(state, BOOTED).values())
+    # As backup the notify script turned off the proxy ARP that only the master may answer with (the ifupdown stanza
+    # set the VLAN's at boot).
+    proxy = lab.run(BOOTED, ["cat", "/proc/sys/net/ipv4/conf/eth0/proxy_arp", "/proc/sys/net/ipv4/conf/eth1.1234/proxy_arp"]).stdout.split()
+    assert proxy == ["0", "0"], proxy
+    # The booted conntrackd asked r2 for its table (the notify script's BACKUP step, -n): vm3's connection through NAT,
+    # opened before the cut and still open, is in r1's external cache, ready for the next failover.
+    conf = root / "etc/conntrackd/conntrackd.conf"
+
+    def external() -> str:
+        return lab.run(BOOTED, ["conntrackd", "-C", str(conf), "-e"], check=False).stdout
+
+    assert until(lambda: f"src={VM3}" in external() and f"dport={pair.TCP_PORT}" in external(), 20) is not None, external()
+    print(f"r1 booted: back and synced {time.monotonic() - start:.1f} s after its boot began; {boot.steps(log)}")
     assert pings(lab, "vm1", pair.INTERNET) and pings(lab, "internet", VM1)
 
 

@@ -8,7 +8,7 @@ The seed's lab (vlan_router_lab), four boots in a row, each:
   2. "power off": every VLAN, address, route, forwarding and proxy ARP value and nftables table gone, the booted daemons
      killed and IPVS emptied; the trunk and the uplink down (8021q stays loaded: unloading it would delete the compute
      nodes' VLANs in this same kernel);
-  3. "boot", in the router's namespace and a private mount namespace (see BOOT): systemd-modules-load, systemd-sysctl,
+  3. "boot", in the router's namespace and a private mount namespace (tests/kernel/boot.py): systemd-modules-load, systemd-sysctl,
      `nft -f /etc/nftables.conf`, then systemd-networkd or `ifup -a`, and dnsmasq and keepalived as their units run them,
      the real programs of Debian's packages;
   4. vm3 asks for its address again and gets its reservation from the booted dnsmasq, and the internet reaches vm3
@@ -34,116 +34,22 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_vlan_router_nat_rules import connect, serve
+from tests.kernel import boot
 from tests.kernel import vlan_router_lab as seed
 from tests.kernel.test_vlan_router_load_balancer import PORT as VIP_PORT
 from tests.kernel.test_vlan_router_load_balancer import VIP, live, wait_for
 from tests.kernel.test_vlan_router_services import SCRIPT as UDHCPC_SCRIPT
 from tests.kernel.test_vlan_router_services import dhcp
 from tests.support.ansible import ROOT, run_playbook
-from tests.support.keepalived import daemon_pids, kill_daemons
 
 PLAYBOOK = ROOT / "playbooks" / "vlan_router.yml"
 MANAGEMENT, MANAGEMENT_PEER = "192.0.2.2", "192.0.2.11"  # the router's and compute1's untagged addresses on the trunk
 BOOTS = [("systemd-networkd", False), ("systemd-networkd", True), ("ifupdown", False), ("ifupdown", True)]
 # What the boot brings back, waited for before the matrix: (interface, address), and the routed prefix.
 ADDRESSES = [("eth0", seed.ROUTER_UPLINK), ("eth1.1234", "203.0.113.1"), ("eth1.1235", "10.1.35.1"), ("eth1.1236", "10.1.36.1")]
-# What a boot starts, killed by every power off (as the kernel names them: 15 characters, "systemd-network" is networkd).
-DAEMONS = ("systemd-network", "dnsmasq", "keepalived")
 # The real /etc is never written: what the boot binds or reads and what the role could write, compared before and after.
 REAL_ETC = ["/etc/nftables.conf", "/etc/sysconfig", "/etc/network", "/etc/systemd/network", "/etc/sysctl.d", "/etc/modules-load.d",
             "/etc/nftables.d", "/etc/dnsmasq.d", "/etc/keepalived", "/etc/conntrackd", "/etc/default"]
-
-# Run by `unshare --mount` inside the router's namespace (`ip netns exec` has mounted that namespace's /sys):
-#   sh -c BOOT boot ROOT BACKEND
-# The mount namespace of a booting machine without udev: /sys read-only (systemd-networkd then does not wait for udev to
-# initialise links, as in a container), a fresh /run with networkd's state directory owned by systemd-network, and /etc a
-# private copy of this machine's with every file of the scratch root's etc/ bound over it. Nothing is written to the real
-# /etc. Then the programs in the order of Debian's units: systemd-modules-load.service and systemd-sysctl.service (each
-# given the role's files only: the machine's other files set values outside this namespace), nftables.service (before
-# network-pre.target), then networking: systemd-networkd (it stays in the foreground) or `ifup -a`, and, when the role
-# wrote their files (it enables their units then), dnsmasq and keepalived as Debian's units run them (see below).
-BOOT = r"""
-set -eu
-root=$1 backend=$2
-mount -o remount,bind,ro /sys
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/systemd/netif /run/network /run/l2etc
-chown systemd-network:systemd-network /run/systemd/netif
-cp -a /etc/. /run/l2etc/
-mount --bind /run/l2etc /etc
-(cd "$root/etc" && find . -type f) | while read -r file; do
-    mkdir -p "/etc/${file%/*}"
-    [ -e "/etc/$file" ] || : >"/etc/$file"
-    mount --bind "$root/etc/$file" "/etc/$file"
-done
-# In User-Mode Linux the kernel's modules are in the tier's cache (see uml-exec), not under /lib/modules where
-# systemd-modules-load (libkmod) looks: bind them there. A file system without /lib/modules at all (a container's) has no
-# directory to bind over, and creating one would write the real /usr: /usr/lib is then covered by a private one made of
-# binds of its entries, plus modules.
-modules=$(dirname "$(cat /proc/sys/kernel/modprobe)")/modroot/lib/modules
-release=$(uname -r)
-if [ ! -d "/lib/modules/$release" ] && [ -d "$modules/$release" ]; then
-    if [ ! -d /lib/modules ]; then
-        mkdir /run/l2lib
-        for entry in /usr/lib/*; do
-            name=${entry##*/}
-            if [ -L "$entry" ]; then cp -P "$entry" /run/l2lib/
-            elif [ -d "$entry" ]; then mkdir "/run/l2lib/$name" && mount --rbind "$entry" "/run/l2lib/$name"
-            else : >"/run/l2lib/$name" && mount --bind "$entry" "/run/l2lib/$name"
-            fi
-        done
-        mkdir /run/l2lib/modules
-        mount --rbind /run/l2lib /usr/lib
-    fi
-    mount --bind "$modules" /lib/modules
-fi
-cd /
-echo "boot: systemd-modules-load"; /lib/systemd/systemd-modules-load /etc/modules-load.d/layer2-vlan-router.conf
-echo "boot: systemd-sysctl"; /lib/systemd/systemd-sysctl /etc/sysctl.d/*-layer2-vlan-router*.conf
-echo "boot: nftables"; nft -f /etc/nftables.conf
-# dnsmasq.service is After=network.target. Debian's unit runs /usr/share/dnsmasq/systemd-helper (package dnsmasq):
-# ExecStartPre `checkconfig`, then `exec`, with /etc/default/dnsmasq's CONFIG_DIR and the helper's --local-service; this
-# is its command line, on the tmpfiles.d directory. dnsmasq forks (Type=forking) and serves until the power off. The
-# step names the links that exist as it starts.
-dnsmasq_service() {
-    [ -e /etc/dnsmasq.d/layer2-vlan-router.conf ] || return 0
-    echo "boot: dnsmasq with the links" $(ls /sys/class/net)
-    mkdir -p /run/dnsmasq
-    chown dnsmasq:nogroup /run/dnsmasq
-    set -- -7 /etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new --local-service
-    /usr/sbin/dnsmasq --test "$@"
-    /usr/sbin/dnsmasq -x /run/dnsmasq/dnsmasq.pid -u dnsmasq "$@"
-}
-# keepalived.service: After=network-online.target, ConditionFileNotEmpty, EnvironmentFile=-/etc/default/keepalived,
-# `keepalived --dont-fork $DAEMON_ARGS` (Type=notify: it stays in the foreground, here in the background, until the
-# power off).
-keepalived_service() {
-    [ -s /etc/keepalived/keepalived.conf ] || return 0
-    echo "boot: keepalived"
-    DAEMON_ARGS=
-    [ ! -r /etc/default/keepalived ] || . /etc/default/keepalived
-    /usr/sbin/keepalived --dont-fork $DAEMON_ARGS &
-}
-echo "boot: $backend"
-case $backend in
-    systemd-networkd)
-        # network.target follows systemd-networkd.service, which is ready long before networkd has made the VLANs:
-        # dnsmasq starts right after networkd. network-online.target waits for systemd-networkd-wait-online.service.
-        /lib/systemd/systemd-networkd &
-        networkd=$!
-        dnsmasq_service
-        echo "boot: systemd-networkd-wait-online"
-        /lib/systemd/systemd-networkd-wait-online
-        keepalived_service
-        wait $networkd ;;
-    ifupdown)
-        # networking.service (Type=oneshot) reaches network.target and network-online.target once `ifup -a` returned.
-        ifup -a
-        dnsmasq_service
-        keepalived_service ;;
-esac
-"""
-
 
 def machine_files(root: Path, backend: str, management: bool) -> None:
     """The machine's own network configuration (not the role's): the uplink's address, and the trunk's management address."""
@@ -178,40 +84,10 @@ def router_vars(root: Path, backend: str, management: bool, vm3_mac: str) -> dic
 
 
 def power_off(lab) -> None:
-    """What a freshly booted machine has: the trunk and the uplink, down, no address, no VLAN, no table, no forwarding,
-    no daemon (networkd's included), an empty IPVS table (ip_vs stays loaded, as 8021q does)."""
-    kill_daemons(lab, "router", DAEMONS)
-    wait_for("the daemons' end", lambda: not daemon_pids(lab, "router", DAEMONS), 10)
-    lab.run("router", ["sh", "-c", "[ ! -e /proc/net/ip_vs ] || { ipvsadm -C && sysctl -q -w net.ipv4.vs.conntrack=0; }"])
-    vlans = [link["ifname"] for link in lab.ip_json("router", "-d", "link", "show") if link.get("linkinfo", {}).get("info_kind") == "vlan"]
-    lines = [f"link del {name}" for name in vlans] + ["addr flush dev eth0", "addr flush dev eth1", "link set eth0 down", "link set eth1 down"]
-    lab.run("router", ["ip", "-batch", "-"], input="\n".join(lines) + "\n")
-    lab.run("router", ["nft", "flush", "ruleset"])
-    lab.run("router", ["sysctl", "-q", "-w", "net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0", "net.ipv4.conf.eth0.proxy_arp=0",
-                       "net.ipv4.conf.eth1.proxy_arp=0"])
-    # The upstream forgets the router's answers, so proxy ARP has to answer again after the boot.
+    """The router as a fresh boot finds it (boot.power_off), and the upstream forgets the router's answers, so proxy ARP
+    has to answer again after the boot."""
+    boot.power_off(lab, "router", ["eth0", "eth1"])
     lab.run("internet", ["ip", "neigh", "flush", "dev", "eth0"])
-
-
-def powered_off(lab) -> dict:
-    """The router's state that a boot has to bring back, as read after power_off."""
-    links = lab.ip_json("router", "-d", "addr", "show")
-    return {
-        "vlans": [link["ifname"] for link in links if link.get("linkinfo", {}).get("info_kind") == "vlan"],
-        "up": [link["ifname"] for link in links if link["ifname"] != "lo" and "UP" in link["flags"]],
-        "addresses": [a["local"] for link in links if link["ifname"] != "lo" for a in link["addr_info"]],
-        "tables": lab.run("router", ["nft", "list", "tables"]).stdout.split(),
-        "forwarding": lab.run("router", ["cat", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/eth0/proxy_arp"]).stdout.split(),
-        "daemons": daemon_pids(lab, "router", DAEMONS),
-        "ipvs": lab.run("router", ["sh", "-c", "[ ! -e /proc/net/ip_vs ] || ipvsadm -Sn"]).stdout.split(),
-    }
-
-
-def boot(lab, root: Path, backend: str, log: Path) -> subprocess.Popen:
-    """Start the boot (BOOT) in the router; with networkd it keeps running until the lab goes down or the next power off."""
-    argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", BOOT, "boot", str(root), backend]
-    with log.open("w") as out:
-        return lab.popen("router", argv, stdout=out, stderr=subprocess.STDOUT)
 
 
 def booted(lab, proc: subprocess.Popen, log: Path, management: bool, timeout: float = 180) -> float:
@@ -227,13 +103,6 @@ def booted(lab, proc: subprocess.Popen, log: Path, management: bool, timeout: fl
             break
         time.sleep(0.5)
     pytest.fail(f"the router did not come back (boot exited {proc.poll()}); missing {sorted(set(wanted) - held)}, routed {routed}:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.kill()
-    if proc is not None:
-        proc.wait()
 
 
 def fingerprint(paths: list[str]) -> dict:
@@ -290,15 +159,15 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
         assert own != management and (root / "etc/systemd/network/10-eth1.network.d/60-layer2-vlan-router.conf").exists() == management
 
     # 2. Power off.
-    stop(router.network)
+    boot.stop(router.network)
     router.network = None
     power_off(lab)
-    assert powered_off(lab) == {"vlans": [], "up": [], "addresses": [], "tables": [], "forwarding": ["0", "0"], "daemons": [], "ipvs": []}
+    assert boot.powered_off(lab, "router") == boot.POWERED_OFF
     assert os.path.isdir("/proc/net/vlan")  # 8021q stays loaded (see the module's docstring)
 
     # 3. Boot.
     log = tmp_path / "boot.log"
-    proc = boot(lab, root, backend, log)
+    proc = boot.boot(lab, "router", root, backend, log)
     if backend == "systemd-networkd":
         router.network = proc
     seconds = booted(lab, proc, log, management)
@@ -317,7 +186,8 @@ def test_the_router_comes_back_from_its_files_after_a_reboot(router, backend, ma
     wait_for("keepalived putting vm3 in IPVS", lambda: live(lab) == {"10.1.35.11": 1}, 60)
     assert connect(lab, "internet", VIP, VIP_PORT) == seed.INTERNET, log.read_text()
     # The boot's steps, complete once keepalived serves (with networkd it starts after wait-online).
-    steps = [line for line in log.read_text().splitlines() if line.startswith("boot: ")]
+    steps = boot.steps(log)
+    assert "boot: conntrackd" not in steps, steps  # a router alone: the role wrote no conntrackd file (the machine's is Debian's example)
     print(f"{backend}{' with the management address' if management else ''}: back {seconds:.1f} s after the boot began"
           f"{f'; matrix before the power off {matrix:.1f} s' if matrix else ''}; {steps}")
     started = next((line.split("links", 1)[1].split() for line in steps if line.startswith("boot: dnsmasq")), None)
