@@ -799,7 +799,9 @@ def plan(settings: dict, layout: dict) -> dict:
 
     served = [vlan for vlan in present if dnsmasq and vlan["name"] in {item["name"] for item in dnsmasq["vlans"]}]
 
-    files = (_files(settings, backend, present, paths, layout, translations, _ipvs_modules(virtual_servers), pair and pair["snat"])
+    # A pair member boots with proxy ARP off: only the master answers, once its notify script has turned it on.
+    booted = [{**vlan, "proxy_arp": False} if pair and vlan["name"] in pair["proxy_arp"] else vlan for vlan in present]
+    files = (_files(settings, backend, booted, paths, layout, translations, _ipvs_modules(virtual_servers), pair and pair["snat"])
              # dnsmasq checks its own file before config_files installs it (and in check mode), only when its content changed
              + ([{"path": paths["dnsmasq"], "template": "dnsmasq.conf.j2", "data": dnsmasq, "validate": "dnsmasq --test --conf-file=%s"}]
                 if dnsmasq else [])

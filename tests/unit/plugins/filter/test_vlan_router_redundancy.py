@@ -259,3 +259,17 @@ def test_dnsmasq_follows_the_gateway_with_bind_dynamic_in_a_pair():
     paired = render(build(vlans=vlans), conf)
     assert "\nbind-dynamic\n" in paired and "bind-interfaces" not in paired
     assert "option:router,10.9.9.10\n" in paired and "option:dns-server,10.9.9.10\n" in paired
+
+
+@pytest.mark.parametrize("backend", ["systemd-networkd", "ifupdown"])
+def test_a_pair_member_boots_with_proxy_arp_off(backend):
+    """At boot only the master may answer by proxy ARP: the backend's files leave it off, the notify script turns it on."""
+    def booted_proxy_arp(the_plan) -> bool:
+        files = {item["path"]: item["data"] for item in the_plan["files"]}
+        if backend == "ifupdown":
+            stanza = next(vlan for vlan in files["/tmp/r/etc/network/interfaces.d/layer2-vlan-router"]["vlans"] if vlan["id"] == 1234)
+            return stanza["sysctl"] == ["net.ipv4.conf.eth1/1234.proxy_arp=1"]
+        return files["/tmp/r/etc/systemd/network/60-layer2-vlan-router-eth1.1234.network"]["proxy_arp"]
+
+    assert booted_proxy_arp(build(persistence=backend)) is False
+    assert booted_proxy_arp(build(vlans=[PUBLIC | {"gateway": None}], persistence=backend, pair={})) is True  # a router alone
