@@ -283,8 +283,9 @@ def test_r1_comes_back_from_its_files_through_a_real_boot_and_does_not_take_the_
     assert ["/usr/sbin/keepalived", "--dont-fork"] in cmdlines.get("keepalived", []), cmdlines
     time.sleep(5 * ADVERT)  # r1, with the higher priority, hears r2's adverts and stays backup (preempt: false)
     assert all(gateways_of(state, "r2").values()) and not any(gateways_of(state, BOOTED).values())
-    # As backup the notify script turned off the proxy ARP that only the master may answer with (the ifupdown stanza
-    # set the VLAN's at boot).
+    # Proxy ARP is the master's alone: the role's stanza boots the VLAN with it off, and as backup the notify script
+    # leaves it off on the uplink and the VLAN.
+    assert "eth1/1234.proxy_arp=0" in (root / "etc/network/interfaces.d/layer2-vlan-router").read_text()
     proxy = lab.run(BOOTED, ["cat", "/proc/sys/net/ipv4/conf/eth0/proxy_arp", "/proc/sys/net/ipv4/conf/eth1.1234/proxy_arp"]).stdout.split()
     assert proxy == ["0", "0"], proxy
     # The booted conntrackd asked r2 for its table (the notify script's BACKUP step, -n): vm3's connection through NAT,
