@@ -51,6 +51,7 @@ ADDRESSES = [("eth0", seed.ROUTER_UPLINK), ("eth1.1234", "203.0.113.1"), ("eth1.
 REAL_ETC = ["/etc/nftables.conf", "/etc/sysconfig", "/etc/network", "/etc/systemd/network", "/etc/sysctl.d", "/etc/modules-load.d",
             "/etc/nftables.d", "/etc/dnsmasq.d", "/etc/keepalived", "/etc/conntrackd", "/etc/default"]
 
+
 def machine_files(root: Path, backend: str, management: bool) -> None:
     """The machine's own network configuration (not the role's): the uplink's address, and the trunk's management address."""
     networkd = root / "etc/systemd/network"
