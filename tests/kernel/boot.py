@@ -5,7 +5,7 @@ machine), then "boot" (BOOT: the real programs of a Debian boot, in a private mo
 scratch root). Shared by test_vlan_router_reboot.py (the seed's router, four boots) and test_vlan_router_pair.py
 (r1 of the redundant pair, its VRRP and conntrackd booted too).
 
-    power_off(lab, "r1", DAEMONS, ["eth0", "eth1", "sync0"])
+    power_off(lab, "r1", ["eth0", "eth1", "sync0"])   # the daemons of DAEMONS killed
     proc = boot(lab, "r1", root, "ifupdown", log)
 """
 
